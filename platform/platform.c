@@ -1,0 +1,41 @@
+#include "platform/platform.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "lib/log.h"
+#include "platform/stub.h"
+
+extern const struct platform_ops ptrace_platform_ops;
+
+static const struct platform_ops *const all[] = {&ptrace_platform_ops};
+
+const struct platform_ops *platform;
+struct platform_info platform_info;
+
+const char *platform_names(void) { return "ptrace"; }
+
+int platform_init(const char *name)
+{
+	int ret;
+
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		if (!strcmp(all[i]->name, name))
+			platform = all[i];
+	if (!platform) {
+		log_err("unknown platform '%s' (have: %s)", name, platform_names());
+		return -EINVAL;
+	}
+	ret = vdso_discover(&platform_info.vdso_start, &platform_info.vdso_end,
+			    &platform_info.vdso_text_start, &platform_info.vdso_ehdr);
+	if (ret < 0) {
+		log_err("cannot find the host vDSO");
+		return ret;
+	}
+	if (platform_info.vdso_start < STUB_BASE + STUB_REGION_SIZE) {
+		log_err("host vDSO at 0x%llx is below the stub region",
+			(unsigned long long)platform_info.vdso_start);
+		return -ENOMEM;
+	}
+	return platform->init();
+}

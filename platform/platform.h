@@ -1,0 +1,101 @@
+/* The one interface between the sentry and the mechanism that runs
+ * application code (DESIGN.md, "The platform interface").
+ *
+ * An address space (platform_as) is a stub process: empty but for the stub
+ * pages and the host vDSO. A context (platform_ctx) is one application
+ * thread running in an address space; it is bound to the sentry thread that
+ * created it, and only that thread may switch into it or use it to change
+ * its address space. All calls return 0 (or a count) or -errno. */
+#ifndef RC_PLATFORM_H
+#define RC_PLATFORM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/user.h>
+
+struct platform_as;
+
+/* The part of a context every platform shares; platforms embed it first. */
+struct platform_ctx {
+	/* The application thread's registers while it is stopped. The sentry
+	 * reads and changes them; the platform uploads them on the next switch. */
+	struct user_regs_struct regs;
+	struct platform_as *as;
+};
+
+/* Why ctx_switch returned. */
+enum ctx_stop {
+	CTX_SYSCALL,   /* regs.orig_rax holds the number; set regs.rax */
+	CTX_FAULT,     /* a synchronous fault: see ctx_stop_info */
+	CTX_INTERRUPT, /* ctx_interrupt() was called, or a host signal arrived */
+	CTX_DEAD,      /* the stub died from outside (killed by the host) */
+};
+
+enum { ACCESS_UNKNOWN = 0, ACCESS_READ = 1, ACCESS_WRITE = 2, ACCESS_EXEC = 4 };
+
+struct ctx_stop_info {
+	int signo;     /* SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP */
+	int code;      /* si_code as the host kernel gave it */
+	uint64_t addr; /* si_addr */
+	int access;    /* ACCESS_*, or ACCESS_UNKNOWN where the platform cannot tell */
+	int trapno;
+};
+
+struct platform_info {
+	uint64_t vdso_ehdr;   /* AT_SYSINFO_EHDR in every stub */
+	uint64_t vdso_start;  /* [vvar..vdso] range kept in every stub */
+	uint64_t vdso_end;
+	uint64_t vdso_text_start; /* the [vdso] part, for /proc/PID/maps */
+};
+
+struct platform_ops {
+	const char *name;
+	/* Once, at sentry boot, before any thread or application data. */
+	int (*init)(void);
+	int (*ctx_new)(struct platform_ctx **out);
+	void (*ctx_free)(struct platform_ctx *ctx);
+	/* A fresh, empty address space; ctx (of the calling thread) now runs
+	 * in it. The context's previous address space, if any, is released. */
+	int (*as_new)(struct platform_ctx *ctx);
+	/* Drops a reference; the stub dies with the last. */
+	void (*as_put)(struct platform_as *as);
+	pid_t (*as_host_pid)(struct platform_as *as);
+
+	/* Memory calls made inside the stub, constructed by the sentry. fd is
+	 * a sentry host fd (or -1), passed into the stub for the call. */
+	long (*as_mmap)(struct platform_as *as, uint64_t addr, uint64_t len,
+			int prot, int flags, int fd, uint64_t off);
+	long (*as_munmap)(struct platform_as *as, uint64_t addr, uint64_t len);
+	long (*as_mprotect)(struct platform_as *as, uint64_t addr, uint64_t len,
+			    int prot);
+	long (*as_mremap)(struct platform_as *as, uint64_t old, uint64_t oldlen,
+			  uint64_t newlen, int flags, uint64_t newaddr);
+	long (*as_madvise)(struct platform_as *as, uint64_t addr, uint64_t len,
+			   int advice);
+	/* Copy-in/out. Return the bytes copied (short at an unmapped or
+	 * protected page) or -EFAULT if none could be. */
+	long (*as_read)(struct platform_as *as, uint64_t addr, void *buf, size_t len);
+	long (*as_write)(struct platform_as *as, uint64_t addr, const void *buf,
+			 size_t len);
+
+	/* Runs the thread with ctx->regs until it stops. */
+	enum ctx_stop (*ctx_switch)(struct platform_ctx *ctx, struct ctx_stop_info *info);
+	/* From any thread: make a running (or the next) ctx_switch return
+	 * CTX_INTERRUPT promptly. */
+	void (*ctx_interrupt)(struct platform_ctx *ctx);
+	/* Resets the FPU/SSE/AVX state to the exec defaults. */
+	int (*ctx_reset_fpstate)(struct platform_ctx *ctx);
+	pid_t (*ctx_host_tid)(struct platform_ctx *ctx);
+};
+
+extern const struct platform_ops *platform;
+extern struct platform_info platform_info;
+
+/* Selects and initialises a platform by name ("ptrace"). */
+int platform_init(const char *name);
+/* Names of the platforms this build has, for --help. */
+const char *platform_names(void);
+
+#endif

@@ -1,0 +1,135 @@
+/* System calls the sentry constructs and runs inside a stub: point the
+ * stopped thread at stub_syscall with the call in its registers and let
+ * it run to the int3 that follows. The application's registers are kept
+ * in the context and uploaded again before it next runs. */
+#include <errno.h>
+#include <signal.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include "lib/log.h"
+#include "platform/ptrace/ptrace_impl.h"
+#include "platform/stub.h"
+
+int ptrace_wait(pid_t tid, int *status)
+{
+	for (;;) {
+		pid_t r = waitpid(tid, status, __WALL);
+		if (r == tid)
+			return 0;
+		if (r < 0 && errno != EINTR)
+			return -errno;
+	}
+}
+
+int ptrace_seize_stopped(pid_t tid)
+{
+	int st, ret;
+
+	if (ptrace(PTRACE_SEIZE, tid, 0, PTRACE_STUB_OPTIONS) < 0)
+		return -errno;
+	/* The stub is stopped by SIGSTOP, or about to be: either way the
+	 * interrupt makes it report a stop to us. A SIGSTOP still in flight
+	 * shows up later and is dropped by ctx_switch. */
+	if (ptrace(PTRACE_INTERRUPT, tid, 0, 0) < 0)
+		return -errno;
+	ret = ptrace_wait(tid, &st);
+	if (ret < 0)
+		return ret;
+	if (!WIFSTOPPED(st))
+		return -ECHILD;
+	return 0;
+}
+
+long ptrace_inject(struct ptrace_ctx *c, long nr, uint64_t a0, uint64_t a1,
+		   uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5)
+{
+	struct user_regs_struct r = c->pub.regs;
+	int st, ret;
+
+	r.rax = (unsigned long)nr;
+	r.orig_rax = (unsigned long)-1;
+	r.rdi = a0;
+	r.rsi = a1;
+	r.rdx = a2;
+	r.r10 = a3;
+	r.r8 = a4;
+	r.r9 = a5;
+	r.rip = STUB_ADDR(stub_syscall);
+	c->upload = true;
+	if (ptrace(PTRACE_SETREGS, c->tid, 0, &r) < 0)
+		return -errno;
+	for (;;) {
+		if (ptrace(PTRACE_CONT, c->tid, 0, 0) < 0)
+			return -errno;
+		ret = ptrace_wait(c->tid, &st);
+		if (ret < 0)
+			return ret;
+		if (!WIFSTOPPED(st)) {
+			c->tid = 0;
+			return -ESRCH; /* the stub died */
+		}
+		if (WSTOPSIG(st) == SIGTRAP && (st >> 16) == 0)
+			break;
+		/* An interrupt or a stray signal: drop it, carry on. */
+	}
+	if (ptrace(PTRACE_GETREGS, c->tid, 0, &r) < 0)
+		return -errno;
+	if (r.rip != STUB_ADDR(stub_syscall) + 3) {
+		log_err("injected syscall %ld stopped at 0x%llx", nr, r.rip);
+		return -EFAULT;
+	}
+	return (long)r.rax;
+}
+
+/* Scratch in the stub data page for the injected recvmsg. */
+struct recv_scratch {
+	struct msghdr mh;
+	struct iovec iov;
+	char byte;
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} cm;
+};
+#define SCRATCH_ADDR (STUB_DATA + 0x800)
+
+long ptrace_inject_recv_fd(struct ptrace_ctx *c)
+{
+	struct recv_scratch s;
+	struct cmsghdr *cm;
+	pid_t pid = ((struct ptrace_as *)c->pub.as)->pid;
+	struct iovec local = {&s, sizeof(s)};
+	struct iovec remote = {(void *)SCRATCH_ADDR, sizeof(s)};
+	int fd;
+	long r;
+
+	memset(&s, 0, sizeof(s));
+	s.iov.iov_base = (void *)(SCRATCH_ADDR + offsetof(struct recv_scratch, byte));
+	s.iov.iov_len = 1;
+	s.mh.msg_iov = (void *)(SCRATCH_ADDR + offsetof(struct recv_scratch, iov));
+	s.mh.msg_iovlen = 1;
+	s.mh.msg_control = (void *)(SCRATCH_ADDR + offsetof(struct recv_scratch, cm));
+	s.mh.msg_controllen = sizeof(s.cm.buf);
+	if (process_vm_writev(pid, &local, 1, &remote, 1, 0) != (ssize_t)sizeof(s))
+		return -EFAULT;
+	r = ptrace_inject(c, __NR_recvmsg, STUB_CTRL_FD, SCRATCH_ADDR,
+			  MSG_DONTWAIT, 0, 0, 0);
+	if (r < 0)
+		return r;
+	if (process_vm_readv(pid, &local, 1, &remote, 1, 0) != (ssize_t)sizeof(s))
+		return -EFAULT;
+	/* Rebase the control pointer to our copy before parsing. */
+	s.mh.msg_control = s.cm.buf;
+	cm = CMSG_FIRSTHDR(&s.mh);
+	if (!cm || cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS ||
+	    cm->cmsg_len != CMSG_LEN(sizeof(int)))
+		return -EPROTO;
+	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+	return fd;
+}

@@ -1,0 +1,53 @@
+/* Internals shared by the ptrace platform's files. */
+#ifndef RC_PLATFORM_PTRACE_IMPL_H
+#define RC_PLATFORM_PTRACE_IMPL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "platform/platform.h"
+
+struct ptrace_as {
+	atomic_int refs;
+	pid_t pid;  /* the stub process */
+	int sock;   /* our end of the stub's control channel */
+	/* Serialises fd passing on sock with the injected recvmsg. */
+	pthread_mutex_t fd_lock;
+};
+
+struct ptrace_ctx {
+	struct platform_ctx pub;
+	pid_t tid;   /* the stub thread this sentry thread traces; 0 if none */
+	atomic_bool interrupt;
+	/* The registers in the stub thread differ from pub.regs (after an
+	 * injection, or a change by the sentry) and must be uploaded. */
+	bool upload;
+};
+
+#define PTRACE_STUB_OPTIONS                                                    \
+	(PTRACE_O_EXITKILL | PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEFORK)
+
+/* factory.c: forks a fresh stub; it is left stopped and detached, ready
+ * for PTRACE_SEIZE by the caller. Returns its pid or -errno. */
+int ptrace_factory_start(void);
+pid_t ptrace_factory_fork(void);
+/* Hands a new socket end to the stub forked last: sends it on the
+ * factory channel the stub inherited. Called with factory_pass_lock held. */
+int ptrace_factory_send_fd(int fd);
+extern pthread_mutex_t factory_pass_lock;
+
+/* inject.c */
+long ptrace_inject(struct ptrace_ctx *c, long nr, uint64_t a0, uint64_t a1,
+		   uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5);
+/* Receives one fd sent on the stub's fd STUB_CTRL_FD into the stub;
+ * returns the stub's fd number or -errno. */
+long ptrace_inject_recv_fd(struct ptrace_ctx *c);
+/* Waits for the next stop of tid; returns the wait status or -errno. */
+int ptrace_wait(pid_t tid, int *status);
+/* Attaches the calling thread to a stopped, detached stub thread. */
+int ptrace_seize_stopped(pid_t tid);
+
+/* The calling thread's context (a tracer is a thread). */
+extern __thread struct ptrace_ctx *ptrace_current;
+
+#endif

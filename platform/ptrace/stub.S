@@ -1,0 +1,50 @@
+/* The ptrace platform's stub code. Copied to STUB_BASE; position
+ * independent; uses no stack (the stack it was forked with is unmapped).
+ *
+ * stub_entry runs once, in the factory: it unmaps everything the factory
+ * inherited from the sentry but the stub region and the vDSO, then stops
+ * itself so the sentry can trace it. Every stub is forked from the
+ * factory after that, so every stub is born clean.
+ *
+ * stub_syscall is where the sentry injects system calls: it sets the
+ * registers, points rip here and lets the thread run to the int3. */
+#include <asm/unistd_64.h>
+
+#define SIGSTOP 19
+
+	.section .text.rc_stub, "ax", @progbits
+	.balign 4096
+	.globl stub_blob_start
+stub_blob_start:
+
+	.globl stub_entry
+	/* %rdi: struct stub_params * (in the stub data page) */
+stub_entry:
+	mov %rdi, %r15
+	mov 0(%r15), %r14 /* n_unmap */
+	lea 8(%r15), %r13 /* unmap[] */
+1:	test %r14, %r14
+	jz 2f
+	mov $__NR_munmap, %eax
+	mov 0(%r13), %rdi
+	mov 8(%r13), %rsi
+	syscall
+	add $16, %r13
+	dec %r14
+	jmp 1b
+2:	mov $__NR_getpid, %eax
+	syscall
+	mov %rax, %rdi
+	mov $SIGSTOP, %esi
+	mov $__NR_kill, %eax
+	syscall
+
+	.globl stub_syscall
+stub_syscall:
+	syscall
+	int3
+	jmp stub_syscall
+
+	.globl stub_blob_end
+stub_blob_end:
+	.section .note.GNU-stack, "", @progbits

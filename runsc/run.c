@@ -1,0 +1,241 @@
+/* runsc-c run: start a sandbox, run one program in it, relay signals,
+ * and exit with the program's status (128+N for a fatal signal N). */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "platform/platform.h"
+#include "runsc/commands.h"
+#include "runsc/sandbox.h"
+#include "sentry/control_proto.h"
+
+extern char **environ;
+
+static int sig_pipe[2] = {-1, -1};
+
+static void on_signal(int sig)
+{
+	unsigned char b = (unsigned char)sig;
+	int saved = errno;
+	if (write(sig_pipe[1], &b, 1) < 0)
+		(void)0;
+	errno = saved;
+}
+
+/* Finds PROGRAM as a shell would: a name with a slash as is, else on
+ * $PATH. Returns a malloc'd absolute path, or NULL with errno set. */
+static char *resolve(const char *prog)
+{
+	char buf[PATH_MAX];
+	const char *path = getenv("PATH");
+	int saved = ENOENT;
+
+	if (strchr(prog, '/'))
+		return realpath(prog, NULL);
+	if (!path || !*path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	while (*path) {
+		const char *end = strchr(path, ':');
+		size_t n = end ? (size_t)(end - path) : strlen(path);
+		struct stat st;
+		snprintf(buf, sizeof(buf), "%.*s/%s", (int)n, n ? path : ".", prog);
+		if (stat(buf, &st) == 0 && S_ISREG(st.st_mode)) {
+			if (access(buf, X_OK) == 0)
+				return realpath(buf, NULL);
+			saved = EACCES;
+		}
+		path += n;
+		if (*path == ':')
+			path++;
+	}
+	errno = saved;
+	return NULL;
+}
+
+static int status_to_exit(int st)
+{
+	if (WIFEXITED(st))
+		return WEXITSTATUS(st);
+	if (WIFSIGNALED(st))
+		return 128 + WTERMSIG(st);
+	return 255;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"platform", required_argument, NULL, 'p'},
+		{"strace", no_argument, NULL, 's'},
+		{"hostname", required_argument, NULL, 'H'},
+		{"debug", no_argument, NULL, 'd'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct sandbox_config cfg = {.platform = "ptrace"};
+	struct sandbox sb;
+	struct ctl_reply rep;
+	struct wbuf w;
+	char *exe;
+	int c, fd, ret = 126, fds[4];
+	uint32_t pid = 0;
+	int start_seq, wait_seq = -1;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			cfg.platform = optarg;
+			break;
+		case 's':
+			cfg.strace = true;
+			break;
+		case 'H':
+			if (strlen(optarg) > 64 || !*optarg) {
+				fprintf(stderr, "runsc-c: --hostname must be 1 to 64 bytes\n");
+				return 2;
+			}
+			cfg.hostname = optarg;
+			break;
+		case 'd':
+			cfg.debug = true;
+			break;
+		case 'h':
+			printf("usage: runsc-c run [--platform=NAME] [--strace] "
+			       "[--hostname=NAME] [--debug] -- PROGRAM [ARGS...]\n");
+			return 0;
+		default:
+			return 2;
+		}
+	}
+	if (strcmp(cfg.platform, "ptrace")) {
+		fprintf(stderr, "runsc-c: unknown platform '%s' (have: %s)\n",
+			cfg.platform, platform_names());
+		return 2;
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "runsc-c: run: no program given "
+				"(usage: runsc-c run [FLAGS] -- PROGRAM [ARGS...])\n");
+		return 2;
+	}
+	exe = resolve(argv[optind]);
+	if (!exe) {
+		int e = errno;
+		fprintf(stderr, "runsc-c: %s: %s\n", argv[optind],
+			e == ENOENT && !strchr(argv[optind], '/') ? "command not found"
+								 : strerror(e));
+		return e == EACCES ? 126 : 127;
+	}
+	fd = open(exe, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		fprintf(stderr, "runsc-c: %s: %s\n", exe, strerror(errno));
+		free(exe);
+		return errno == ENOENT ? 127 : 126;
+	}
+	if (access(exe, X_OK) < 0) {
+		fprintf(stderr, "runsc-c: %s: %s\n", exe, strerror(errno));
+		close(fd);
+		free(exe);
+		return 126;
+	}
+
+	if (pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
+		perror("runsc-c: pipe");
+		return 126;
+	}
+	if (sandbox_start(&sb, &cfg) < 0)
+		return 126;
+	{
+		struct sigaction sa;
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_signal;
+		sa.sa_flags = SA_RESTART;
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+		sigaction(SIGHUP, &sa, NULL);
+		sigaction(SIGQUIT, &sa, NULL);
+		sa.sa_handler = SIG_IGN;
+		sigaction(SIGPIPE, &sa, NULL);
+	}
+
+	wbuf_init(&w);
+	wbuf_put_strv(&w, argv + optind);
+	wbuf_put_strv(&w, environ);
+	wbuf_put_str(&w, exe);
+	fds[0] = fd;
+	fds[1] = 0;
+	fds[2] = 1;
+	fds[3] = 2;
+	start_seq = sandbox_send(&sb, CTL_START, &w, fds, 4);
+	wbuf_free(&w);
+	close(fd);
+	if (start_seq < 0) {
+		fprintf(stderr, "runsc-c: the sentry did not start\n");
+		goto out;
+	}
+
+	for (;;) {
+		struct pollfd p[2] = {{sb.ctl, POLLIN, 0}, {sig_pipe[0], POLLIN, 0}};
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (p[1].revents & POLLIN) {
+			unsigned char s;
+			while (read(sig_pipe[0], &s, 1) == 1) {
+				if (!pid)
+					continue;
+				wbuf_init(&w);
+				wbuf_put_u32(&w, pid);
+				wbuf_put_u32(&w, s);
+				sandbox_send(&sb, CTL_SIGNAL, &w, NULL, 0);
+				wbuf_free(&w);
+			}
+		}
+		if (!(p[0].revents & (POLLIN | POLLHUP | POLLERR)))
+			continue;
+		if (sandbox_recv(&sb, &rep) < 0) {
+			fprintf(stderr, "runsc-c: the sandbox died unexpectedly\n");
+			ret = 128 + SIGKILL;
+			break;
+		}
+		if ((int)rep.seq == start_seq) {
+			if (rep.err || !rbuf_get_u32(&rep.rd, &pid)) {
+				fprintf(stderr, "runsc-c: cannot run %s: %s\n", exe,
+					*rep.msg ? rep.msg : strerror(rep.err));
+				ret = rep.err == ENOENT ? 127 : 126;
+				ctl_reply_free(&rep);
+				break;
+			}
+			wbuf_init(&w);
+			wbuf_put_u32(&w, pid);
+			wait_seq = sandbox_send(&sb, CTL_WAIT, &w, NULL, 0);
+			wbuf_free(&w);
+		} else if ((int)rep.seq == wait_seq) {
+			uint32_t rpid, st;
+			if (rep.err || !rbuf_get_u32(&rep.rd, &rpid) || !rbuf_get_u32(&rep.rd, &st)) {
+				fprintf(stderr, "runsc-c: wait failed: %s\n", rep.msg);
+				ret = 255;
+			} else {
+				ret = status_to_exit((int)st);
+			}
+			ctl_reply_free(&rep);
+			break;
+		}
+		ctl_reply_free(&rep);
+	}
+	sandbox_send(&sb, CTL_SHUTDOWN, NULL, NULL, 0);
+out:
+	sandbox_close(&sb);
+	free(exe);
+	return ret;
+}

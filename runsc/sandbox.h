@@ -1,0 +1,47 @@
+/* A front end's handle on a sandbox: the sentry process it started and
+ * the control channel to it. */
+#ifndef RC_RUNSC_SANDBOX_H
+#define RC_RUNSC_SANDBOX_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "lib/wire.h"
+
+struct sandbox_config {
+	const char *platform;
+	const char *hostname;
+	bool strace;
+	bool debug;
+};
+
+struct sandbox {
+	pid_t sentry;
+	int ctl;
+	uint32_t seq;
+};
+
+/* Starts a sentry. Returns 0 or -errno (with a message printed). */
+int sandbox_start(struct sandbox *sb, const struct sandbox_config *cfg);
+
+/* Sends a request; returns its seq or -errno. */
+int sandbox_send(struct sandbox *sb, uint32_t type, const struct wbuf *body,
+		 const int *fds, unsigned nfds);
+
+struct ctl_reply {
+	uint32_t type, seq;
+	int err;
+	char *msg;
+	uint8_t *payload; /* malloc'd body; rd reads the payload */
+	struct rbuf rd;
+};
+
+/* Reads one reply; returns 0, or -errno if the channel broke. */
+int sandbox_recv(struct sandbox *sb, struct ctl_reply *r);
+void ctl_reply_free(struct ctl_reply *r);
+
+/* Closes the channel and reaps the sentry. */
+void sandbox_close(struct sandbox *sb);
+
+#endif

@@ -1,0 +1,79 @@
+/* `runsc-c boot`: the sentry process. Started by the front end with a
+ * control channel; boots the platform (whose stub factory is forked
+ * before anything else happens), confines itself, then serves requests. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include "lib/log.h"
+#include "platform/platform.h"
+#include "sentry/boot.h"
+#include "sentry/confine.h"
+#include "sentry/control.h"
+#include "sentry/kernel/kernel.h"
+#include "sentry/kernel/task.h"
+
+int sentry_main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"control-fd", required_argument, NULL, 'c'},
+		{"platform", required_argument, NULL, 'p'},
+		{"strace", no_argument, NULL, 's'},
+		{"debug", no_argument, NULL, 'd'},
+		{"hostname", required_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct sentry_config cfg = {.platform = "ptrace"};
+	enum log_level lvl = LOG_LVL_WARN;
+	int ctl = -1, c, ret;
+
+	snprintf(cfg.hostname, sizeof(cfg.hostname), "runsc-c");
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			ctl = atoi(optarg);
+			break;
+		case 'p':
+			cfg.platform = optarg;
+			break;
+		case 's':
+			cfg.strace = true;
+			break;
+		case 'd':
+			lvl = LOG_LVL_DEBUG;
+			break;
+		case 'h':
+			snprintf(cfg.hostname, sizeof(cfg.hostname), "%s", optarg);
+			break;
+		default:
+			return 2;
+		}
+	}
+	log_init("runsc-c", 2, lvl);
+	if (ctl < 0) {
+		log_err("boot: --control-fd is required");
+		return 2;
+	}
+	/* Out of the front end's session: terminal signals go to it, and it
+	 * forwards what the sandbox should see. */
+	setsid();
+	signal_init_sentry();
+	kernel_init(&cfg);
+	ret = platform_init(cfg.platform);
+	if (ret < 0) {
+		log_err("cannot start the %s platform: %s", cfg.platform, strerror(-ret));
+		return 1;
+	}
+	ret = sentry_confine();
+	if (ret < 0)
+		return 1;
+	control_serve(ctl);
+	/* Task threads may still be unwinding; exit the whole process. */
+	_exit(0);
+}

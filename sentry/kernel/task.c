@@ -1,0 +1,224 @@
+/* Task lifecycle and the run loop: switch into the application, handle
+ * what stopped it, repeat. */
+#include "sentry/kernel/task.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/log.h"
+#include "sentry/fs/host_file.h"
+#include "sentry/kernel/kernel.h"
+#include "sentry/loader/loader.h"
+#include "sentry/mm/mm.h"
+#include "sentry/syscalls/syscalls.h"
+#include "sentry/vfs/fdtable.h"
+#include "sentry/vfs/file.h"
+
+__thread struct task *current;
+
+void task_kick(struct task *t)
+{
+	if (t->ctx)
+		platform->ctx_interrupt(t->ctx);
+	if (t->thread && !pthread_equal(t->thread, pthread_self()))
+		pthread_kill(t->thread, SIG_KICK);
+}
+
+void thread_group_exit(struct thread_group *tg, int wait_status)
+{
+	pthread_mutex_lock(&tg->lock);
+	if (!tg->exiting) {
+		tg->exiting = true;
+		tg->exit_status = wait_status;
+	}
+	for (struct task *t = tg->tasks; t; t = t->tg_next)
+		task_kick(t);
+	pthread_mutex_unlock(&tg->lock);
+}
+
+void task_run(struct task *t)
+{
+	struct ctx_stop_info info;
+
+	for (;;) {
+		if (atomic_load(&t->exiting) || t->tg->exiting)
+			return;
+		switch (platform->ctx_switch(t->ctx, &info)) {
+		case CTX_SYSCALL:
+			syscall_dispatch(t);
+			break;
+		case CTX_FAULT:
+			signal_force_fault(t, &info);
+			break;
+		case CTX_INTERRUPT:
+			break;
+		case CTX_DEAD:
+			log_warn("task %d: its stub process died", t->tid);
+			thread_group_exit(t->tg, SIGKILL);
+			return;
+		}
+	}
+}
+
+static void task_exit(struct task *t)
+{
+	struct thread_group *tg = t->tg;
+	bool last;
+	int status;
+
+	pthread_mutex_lock(&tg->lock);
+	for (struct task **p = &tg->tasks; *p; p = &(*p)->tg_next) {
+		if (*p == t) {
+			*p = t->tg_next;
+			break;
+		}
+	}
+	last = --tg->nr_tasks == 0;
+	if (!tg->exiting) {
+		tg->exiting = true;
+		tg->exit_status = (t->exit_code & 0xff) << 8;
+	}
+	status = tg->exit_status;
+	pthread_mutex_unlock(&tg->lock);
+
+	platform->ctx_free(t->ctx);
+	t->ctx = NULL;
+	fdtable_put(t->fdt);
+	mm_put(t->mm);
+	if (last) {
+		kernel_remove_group(tg);
+		if (kernel.on_exit)
+			kernel.on_exit(tg->pid, status, kernel.on_exit_arg);
+	}
+	thread_group_put(tg);
+	free(t);
+}
+
+struct start_sync {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool done;
+	int result;
+	char err[256];
+	const struct exec_request *req;
+	struct task *t;
+};
+
+static void *task_thread(void *arg)
+{
+	struct start_sync *ss = arg;
+	struct task *t = ss->t;
+	int ret;
+
+	current = t;
+	ret = platform->ctx_new(&t->ctx);
+	if (ret < 0)
+		snprintf(ss->err, sizeof(ss->err), "cannot create a context: %s",
+			 strerror(-ret));
+	else
+		ret = exec_program(t, ss->req, ss->err, sizeof(ss->err));
+	pthread_mutex_lock(&ss->lock);
+	ss->result = ret;
+	ss->done = true;
+	pthread_cond_signal(&ss->cond);
+	pthread_mutex_unlock(&ss->lock);
+	/* ss belongs to the starter from here on. */
+	if (ret == 0)
+		task_run(t);
+	else
+		thread_group_exit(t->tg, (127 & 0xff) << 8);
+	task_exit(t);
+	return NULL;
+}
+
+int task_start_process(struct exec_request *req, char *err, size_t errlen)
+{
+	struct start_sync ss = {.lock = PTHREAD_MUTEX_INITIALIZER,
+				.cond = PTHREAD_COND_INITIALIZER, .req = req};
+	struct thread_group *tg = NULL;
+	struct task *t = NULL;
+	pthread_attr_t attr;
+	int pid, ret;
+
+	pid = kernel_alloc_pid();
+	if (pid < 0) {
+		snprintf(err, errlen, "no pid available");
+		return pid;
+	}
+	tg = calloc(1, sizeof(*tg));
+	t = calloc(1, sizeof(*t));
+	if (!tg || !t)
+		goto nomem;
+	pthread_mutex_init(&tg->lock, NULL);
+	atomic_init(&tg->refs, 1); /* the task's */
+	tg->pid = pid;
+	memcpy(tg->rlimits, kernel.default_rlimits, sizeof(tg->rlimits));
+	creds_init_root(&tg->creds);
+	tg->nr_tasks = 1;
+	tg->dumpable = 1;
+	tg->tasks = t;
+	t->tid = pid;
+	t->tg = tg;
+	t->fdt = fdtable_new();
+	if (!t->fdt)
+		goto nomem;
+	for (int i = 0; i < 3; i++) {
+		struct file *f;
+		int hfd = fcntl(req->stdio[i], F_DUPFD_CLOEXEC, 3);
+		if (hfd < 0) {
+			ret = -errno;
+			snprintf(err, errlen, "cannot take stdio fd %d: %s", i, strerror(errno));
+			goto fail;
+		}
+		f = host_file_new(hfd);
+		if (!f) {
+			close(hfd);
+			goto nomem;
+		}
+		ret = fdtable_install_at(t->fdt, i, f, false, ~0UL);
+		file_put(f);
+		if (ret < 0) {
+			snprintf(err, errlen, "cannot install stdio");
+			goto fail;
+		}
+	}
+	ret = kernel_add_group(tg);
+	if (ret < 0)
+		goto nomem;
+
+	ss.t = t;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	ret = pthread_create(&t->thread, &attr, task_thread, &ss);
+	pthread_attr_destroy(&attr);
+	if (ret) {
+		kernel_remove_group(tg);
+		ret = -ret;
+		snprintf(err, errlen, "cannot start a task thread: %s", strerror(-ret));
+		goto fail;
+	}
+	pthread_mutex_lock(&ss.lock);
+	while (!ss.done)
+		pthread_cond_wait(&ss.cond, &ss.lock);
+	pthread_mutex_unlock(&ss.lock);
+	if (ss.result < 0) {
+		snprintf(err, errlen, "%s", ss.err);
+		return ss.result;
+	}
+	return pid;
+nomem:
+	ret = -ENOMEM;
+	snprintf(err, errlen, "out of memory");
+fail:
+	if (t && t->fdt)
+		fdtable_put(t->fdt);
+	free(t);
+	if (tg)
+		thread_group_put(tg);
+	return ret;
+}

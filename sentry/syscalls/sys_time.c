@@ -1,0 +1,161 @@
+/* Clocks. The application's vDSO answers most clock reads without
+ * trapping; these handlers serve the rest and must agree with it, so the
+ * wall and monotonic clocks are the host's. CPU-time clocks are the
+ * stub's (the time the application itself ran). */
+#include <errno.h>
+#include <sys/time.h>
+#include <time.h>
+
+#include "abi/linux.h"
+#include "sentry/kernel/task.h"
+#include "sentry/mm/mm.h"
+#include "sentry/syscalls/syscalls.h"
+
+#define CPUCLOCK_PERTHREAD 4
+#define CPUCLOCK_SCHED 2
+#define MAKE_CPUCLOCK(pid, flags) ((clockid_t)((~(unsigned)(pid)) << 3) | (flags))
+
+/* Maps an application clock id to a host one, or -EINVAL. */
+static long host_clock(struct task *t, int clk, clockid_t *out)
+{
+	pid_t hpid = platform->as_host_pid(t->mm->as);
+	pid_t htid = platform->ctx_host_tid(t->ctx);
+
+	switch (clk) {
+	case CLOCK_REALTIME: case CLOCK_MONOTONIC: case CLOCK_MONOTONIC_RAW:
+	case CLOCK_REALTIME_COARSE: case CLOCK_MONOTONIC_COARSE:
+	case CLOCK_BOOTTIME: case CLOCK_TAI:
+		*out = clk;
+		return 0;
+	case CLOCK_REALTIME_ALARM:
+		*out = CLOCK_REALTIME;
+		return 0;
+	case CLOCK_BOOTTIME_ALARM:
+		*out = CLOCK_BOOTTIME;
+		return 0;
+	case CLOCK_PROCESS_CPUTIME_ID:
+		*out = MAKE_CPUCLOCK(hpid, CPUCLOCK_SCHED);
+		return 0;
+	case CLOCK_THREAD_CPUTIME_ID:
+		*out = MAKE_CPUCLOCK(htid, CPUCLOCK_SCHED | CPUCLOCK_PERTHREAD);
+		return 0;
+	}
+	if (clk < 0) {
+		/* A CPU clock of a pid or tid: only our own, for now. */
+		int pid = (int)~((unsigned)clk >> 3);
+		int type = clk & 3, thread = clk & CPUCLOCK_PERTHREAD;
+		if (type == 3)
+			return -EINVAL;
+		if (pid != 0 && pid != (thread ? t->tid : t->tg->pid))
+			return -EINVAL;
+		*out = MAKE_CPUCLOCK(thread ? htid : hpid, type | thread);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+SYSCALL(clock_gettime)
+{
+	struct k_timespec kts;
+	struct timespec ts;
+	clockid_t hc;
+	long r = host_clock(t, (int)a[0], &hc);
+
+	if (r < 0)
+		return r;
+	if (clock_gettime(hc, &ts) < 0)
+		return -EINVAL;
+	kts.tv_sec = ts.tv_sec;
+	kts.tv_nsec = ts.tv_nsec;
+	return copy_to_user(t, a[1], &kts, sizeof(kts));
+}
+
+SYSCALL(clock_getres)
+{
+	struct k_timespec kts;
+	struct timespec ts;
+	clockid_t hc;
+	long r = host_clock(t, (int)a[0], &hc);
+
+	if (r < 0)
+		return r;
+	if (clock_getres(hc, &ts) < 0)
+		return -EINVAL;
+	if (!a[1])
+		return 0;
+	kts.tv_sec = ts.tv_sec;
+	kts.tv_nsec = ts.tv_nsec;
+	return copy_to_user(t, a[1], &kts, sizeof(kts));
+}
+
+SYSCALL(gettimeofday)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	if (a[0]) {
+		struct k_timeval tv = {ts.tv_sec, ts.tv_nsec / 1000};
+		if (copy_to_user(t, a[0], &tv, sizeof(tv)) < 0)
+			return -EFAULT;
+	}
+	if (a[1]) {
+		int tz[2] = {0, 0}; /* the sandbox runs in UTC */
+		if (copy_to_user(t, a[1], tz, sizeof(tz)) < 0)
+			return -EFAULT;
+	}
+	return 0;
+}
+
+SYSCALL(time)
+{
+	int64_t now = (int64_t)time(NULL);
+	if (a[0] && copy_to_user(t, a[0], &now, sizeof(now)) < 0)
+		return -EFAULT;
+	return now;
+}
+
+static long do_sleep(struct task *t, clockid_t clk, int flags, uint64_t ureq, uint64_t urem)
+{
+	struct k_timespec kreq;
+	struct timespec req, rem = {0, 0};
+	int r;
+
+	if (copy_from_user(t, &kreq, ureq, sizeof(kreq)) < 0)
+		return -EFAULT;
+	if (kreq.tv_sec < 0 || kreq.tv_nsec < 0 || kreq.tv_nsec >= 1000000000)
+		return -EINVAL;
+	req.tv_sec = kreq.tv_sec;
+	req.tv_nsec = kreq.tv_nsec;
+	/* The sentry thread sleeps in the host; a kick (SIG_KICK) ends the
+	 * sleep early with EINTR. */
+	r = clock_nanosleep(clk, flags, &req, &rem);
+	if (r == 0)
+		return 0;
+	if (r != EINTR)
+		return -r;
+	if (urem && !(flags & TIMER_ABSTIME)) {
+		struct k_timespec krem = {rem.tv_sec, rem.tv_nsec};
+		if (copy_to_user(t, urem, &krem, sizeof(krem)) < 0)
+			return -EFAULT;
+	}
+	return -EINTR;
+}
+
+SYSCALL(nanosleep) { return do_sleep(t, CLOCK_MONOTONIC, 0, a[0], a[1]); }
+
+SYSCALL(clock_nanosleep)
+{
+	int clk = (int)a[0], flags = (int)a[1];
+
+	if (flags & ~TIMER_ABSTIME)
+		return -EINVAL;
+	switch (clk) {
+	case CLOCK_REALTIME: case CLOCK_MONOTONIC: case CLOCK_BOOTTIME: case CLOCK_TAI:
+		break;
+	case CLOCK_THREAD_CPUTIME_ID:
+		return -EINVAL;
+	default:
+		return clk < 0 || clk == CLOCK_PROCESS_CPUTIME_ID ? -ENOTSUP : -EINVAL;
+	}
+	return do_sleep(t, clk, flags, a[2], a[3]);
+}

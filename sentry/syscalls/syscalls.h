@@ -1,0 +1,83 @@
+/* The system call table and its handlers. A handler decodes arguments,
+ * copies them in, calls the subsystem and copies results out; the
+ * behaviour lives in the subsystem (DESIGN.md, layout). */
+#ifndef RC_SENTRY_SYSCALLS_SYSCALLS_H
+#define RC_SENTRY_SYSCALLS_SYSCALLS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "abi/syscalls.h"
+
+struct task;
+
+typedef long (*syscall_fn)(struct task *t, const uint64_t *a);
+
+/* How --strace shows an argument. */
+enum sarg {
+	SA_NONE,
+	SA_INT,        /* signed decimal */
+	SA_UINT,       /* unsigned decimal */
+	SA_HEX,
+	SA_PTR,        /* NULL or hex */
+	SA_FD,         /* AT_FDCWD by name */
+	SA_PATH,       /* NUL-terminated string, read before the call */
+	SA_STR_IN,     /* buffer of the next argument's length, read before */
+	SA_BUF_OUT,    /* buffer filled by the call, the result's length */
+	SA_OCTAL,
+	SA_MMAP_PROT, SA_MMAP_FLAGS, SA_OPEN_FLAGS, SA_AT_FLAGS, SA_CLOCK,
+	SA_ARCH_PRCTL, SA_RLIMIT, SA_MADVISE, SA_MREMAP, SA_SIGHOW, SA_SIGNAL,
+	SA_PRCTL, SA_IOCTL, SA_GRND, SA_FCNTL, SA_WHENCE, SA_CLONE,
+};
+
+enum sret { SR_INT, SR_HEX, SR_NORETURN };
+
+struct syscall_desc {
+	syscall_fn fn;
+	uint8_t nargs;
+	uint8_t ret;
+	uint8_t args[6];
+};
+
+extern const struct syscall_desc syscall_table[ABI_NR_SYSCALLS];
+
+/* Handles the system call that stopped t (its registers hold it). */
+void syscall_dispatch(struct task *t);
+
+/* strace.c: formats and prints one line per call. */
+void strace_enter(struct task *t, long nr, const uint64_t *a, char *buf, size_t cap);
+void strace_exit(struct task *t, long nr, const uint64_t *a, long ret,
+		 const char *entry, uint64_t ns);
+
+#define SYSCALL(name)                                                          \
+	long sys_##name(struct task *t __attribute__((unused)),                 \
+			const uint64_t *a __attribute__((unused)))
+
+/* sys_mm.c */
+SYSCALL(brk); SYSCALL(mmap); SYSCALL(munmap); SYSCALL(mprotect);
+SYSCALL(mremap); SYSCALL(madvise);
+/* sys_rw.c */
+SYSCALL(read); SYSCALL(write); SYSCALL(readv); SYSCALL(writev);
+SYSCALL(pread64); SYSCALL(pwrite64);
+/* sys_fd.c */
+SYSCALL(close); SYSCALL(ioctl); SYSCALL(fstat); SYSCALL(newfstatat);
+SYSCALL(readlink); SYSCALL(readlinkat); SYSCALL(fcntl);
+/* sys_id.c */
+SYSCALL(getpid); SYSCALL(gettid); SYSCALL(getppid); SYSCALL(getuid);
+SYSCALL(geteuid); SYSCALL(getgid); SYSCALL(getegid); SYSCALL(getresuid);
+SYSCALL(getresgid); SYSCALL(getgroups); SYSCALL(getpgrp); SYSCALL(getpgid);
+SYSCALL(getsid);
+/* sys_time.c */
+SYSCALL(clock_gettime); SYSCALL(clock_getres); SYSCALL(gettimeofday);
+SYSCALL(time); SYSCALL(nanosleep); SYSCALL(clock_nanosleep);
+/* sys_proc.c */
+SYSCALL(exit); SYSCALL(exit_group); SYSCALL(set_tid_address);
+SYSCALL(set_robust_list); SYSCALL(get_robust_list); SYSCALL(rseq);
+SYSCALL(arch_prctl); SYSCALL(prctl); SYSCALL(prlimit64); SYSCALL(getrlimit);
+SYSCALL(setrlimit); SYSCALL(uname); SYSCALL(getrandom); SYSCALL(sched_yield);
+SYSCALL(sched_getaffinity); SYSCALL(getcpu);
+/* sys_signal.c */
+SYSCALL(rt_sigaction); SYSCALL(rt_sigprocmask); SYSCALL(sigaltstack);
+SYSCALL(kill); SYSCALL(tkill); SYSCALL(tgkill);
+
+#endif

@@ -1,0 +1,127 @@
+#include "sentry/vfs/rw.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+#include "sentry/kernel/task.h"
+#include "sentry/mm/mm.h"
+#include "sentry/vfs/file.h"
+
+#define CHUNK (64 * 1024)
+
+ssize_t vfs_read_user(struct task *t, struct file *f, uint64_t ubuf, size_t len,
+		      int64_t *pos)
+{
+	size_t chunk = len < CHUNK ? len : CHUNK, done = 0;
+	bool use_fpos = !pos && !f->ops->stream;
+	char *buf;
+	ssize_t ret = 0;
+
+	if (!f->ops->read)
+		return -EINVAL;
+	if (!user_range_ok(ubuf, len))
+		return -EFAULT;
+	if (len == 0)
+		return 0;
+	buf = malloc(chunk);
+	if (!buf)
+		return -ENOMEM;
+	if (use_fpos) {
+		pthread_mutex_lock(&f->pos_lock);
+		pos = &f->pos;
+	}
+	while (done < len) {
+		size_t want = len - done < chunk ? len - done : chunk;
+		ssize_t n = f->ops->read(f, buf, want, pos);
+		if (n < 0) {
+			ret = n;
+			break;
+		}
+		if (n > 0 && copy_to_user(t, ubuf + done, buf, (size_t)n) < 0) {
+			ret = -EFAULT;
+			break;
+		}
+		done += (size_t)n;
+		/* A short read ends the call; streams return what they have. */
+		if ((size_t)n < want || f->ops->stream)
+			break;
+	}
+	if (use_fpos)
+		pthread_mutex_unlock(&f->pos_lock);
+	free(buf);
+	return done ? (ssize_t)done : ret;
+}
+
+ssize_t vfs_write_user(struct task *t, struct file *f, uint64_t ubuf, size_t len,
+		       int64_t *pos)
+{
+	size_t chunk = len < CHUNK ? len : CHUNK, done = 0;
+	bool use_fpos = !pos && !f->ops->stream;
+	char *buf;
+	ssize_t ret = 0;
+
+	if (!f->ops->write)
+		return -EINVAL;
+	if (!user_range_ok(ubuf, len))
+		return -EFAULT;
+	if (len == 0)
+		return 0;
+	buf = malloc(chunk);
+	if (!buf)
+		return -ENOMEM;
+	if (use_fpos) {
+		pthread_mutex_lock(&f->pos_lock);
+		pos = &f->pos;
+	}
+	while (done < len) {
+		size_t want = len - done < chunk ? len - done : chunk;
+		ssize_t n;
+		if (copy_from_user(t, buf, ubuf + done, want) < 0) {
+			ret = -EFAULT;
+			break;
+		}
+		n = f->ops->write(f, buf, want, pos);
+		if (n < 0) {
+			ret = n;
+			break;
+		}
+		done += (size_t)n;
+		if ((size_t)n < want)
+			break;
+	}
+	if (use_fpos)
+		pthread_mutex_unlock(&f->pos_lock);
+	free(buf);
+	return done ? (ssize_t)done : ret;
+}
+
+ssize_t iovec_import(struct task *t, uint64_t uiov, uint64_t cnt, struct uiovec **out)
+{
+	struct uiovec *v;
+	uint64_t total = 0;
+
+	*out = NULL;
+	if (cnt > UIO_MAXIOV)
+		return -EINVAL;
+	if (cnt == 0)
+		return 0;
+	v = malloc(cnt * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	if (copy_from_user(t, v, uiov, cnt * sizeof(*v)) < 0) {
+		free(v);
+		return -EFAULT;
+	}
+	for (uint64_t i = 0; i < cnt; i++) {
+		if ((int64_t)v[i].len < 0) {
+			free(v);
+			return -EINVAL;
+		}
+		if (v[i].len > MAX_RW_COUNT - total) {
+			v[i].len = MAX_RW_COUNT - total;
+		}
+		total += v[i].len;
+	}
+	*out = v;
+	return (ssize_t)total;
+}
