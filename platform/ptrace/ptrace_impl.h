@@ -19,6 +19,7 @@ struct ptrace_ctx {
 	struct platform_ctx pub;
 	pid_t tid;   /* the stub thread this sentry thread traces; 0 if none */
 	atomic_bool interrupt;
+	int bound_cpu; /* the CPU the stub thread is pinned to, or -1 */
 	/* The registers in the stub thread differ from pub.regs (after an
 	 * injection, or a change by the sentry) and must be uploaded. */
 	bool upload;
