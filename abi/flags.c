@@ -138,8 +138,9 @@ const char *abi_signal_name(int sig)
 /* Appends with snprintf semantics, never past cap. */
 static size_t append(char *buf, size_t cap, size_t pos, const char *s)
 {
-	int n = snprintf(buf + (pos < cap ? pos : cap), pos < cap ? cap - pos : 0,
-			 "%s", s);
+	/* No arithmetic on buf once it is full: it may be NULL with cap 0. */
+	int n = pos < cap ? snprintf(buf + pos, cap - pos, "%s", s)
+			  : snprintf(NULL, 0, "%s", s);
 	return pos + (size_t)(n > 0 ? n : 0);
 }
 

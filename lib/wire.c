@@ -141,7 +141,8 @@ char **rbuf_get_strv(struct rbuf *r, uint32_t max_count, size_t max_total)
 		return NULL;
 	}
 	for (uint32_t i = 0; i < n; i++) {
-		v[i] = rbuf_get_str(r, max_total - total);
+		/* max_total counts each string with its NUL. */
+		v[i] = total < max_total ? rbuf_get_str(r, max_total - total - 1) : NULL;
 		if (!v[i]) {
 			strv_free(v);
 			r->err = true;

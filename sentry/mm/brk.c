@@ -27,7 +27,9 @@ long mm_brk(struct task *t, uint64_t want)
 		    vma_remove(mm, newend, oldend) < 0)
 			goto out;
 	} else if (newend > oldend) {
-		if (!vma_range_free(mm, oldend, newend) ||
+		/* Linux keeps at least a page between the heap and the next
+		 * mapping. */
+		if (!vma_range_free(mm, oldend, newend + PAGE_SIZE) ||
 		    mm->mapped + (newend - oldend) > t->tg->rlimits[RLIMIT_AS].cur)
 			goto out;
 		if (mm_map_fixed(mm, oldend, newend - oldend, PROT_READ | PROT_WRITE, 0,

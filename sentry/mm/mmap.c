@@ -23,6 +23,9 @@
 #define MAP_UNINITIALIZED 0x4000000
 #endif
 #define MAP_TYPE_MASK 0x0f
+#ifndef PROT_SEM
+#define PROT_SEM 0x8
+#endif
 #ifndef MADV_SOFT_OFFLINE
 #define MADV_SOFT_OFFLINE 101
 #endif
@@ -107,13 +110,19 @@ long mm_mmap(struct task *t, uint64_t addr, uint64_t len, int prot, int flags,
 	struct k_stat st = {0};
 	long r;
 
+	/* The offset must be aligned even where it is unused (x86 sys_mmap). */
+	if (off & (PAGE_SIZE - 1))
+		return -EINVAL;
 	if (type != MAP_SHARED && type != MAP_PRIVATE && type != MAP_SHARED_VALIDATE)
+		return -EINVAL;
+	/* Anonymous mappings know only the legacy types: MAP_SHARED_VALIDATE
+	 * is EINVAL there, and shared memory cannot grow down. */
+	if (anon && (type == MAP_SHARED_VALIDATE ||
+		     (type == MAP_SHARED && (flags & MAP_GROWSDOWN))))
 		return -EINVAL;
 	if (type == MAP_SHARED_VALIDATE && (flags & ~MAP_KNOWN))
 		return -EOPNOTSUPP;
 	if (len == 0)
-		return -EINVAL;
-	if (!anon && (off & (PAGE_SIZE - 1)))
 		return -EINVAL;
 	len = PAGE_ALIGN_UP(len);
 	if (len == 0 || len > ABI_TASK_SIZE)
@@ -210,10 +219,11 @@ long mm_mprotect(struct task *t, uint64_t addr, uint64_t len, int prot)
 
 	if (addr & (PAGE_SIZE - 1))
 		return -EINVAL;
-	if (prot & ~(PROT_RWX | PROT_GROWSDOWN | PROT_GROWSUP))
+	if (prot & ~(PROT_RWX | PROT_SEM | PROT_GROWSDOWN | PROT_GROWSUP))
 		return -EINVAL;
 	if (prot & PROT_GROWSUP)
 		return -EINVAL; /* x86 stacks grow down only */
+	prot &= ~PROT_SEM; /* accepted, and meaningless on x86 */
 	len = PAGE_ALIGN_UP(len);
 	end = addr + len;
 	if (end < addr)

@@ -128,6 +128,8 @@ int vma_remove(struct mm *mm, uint64_t start, uint64_t end)
 		mm->mapped -= mm->vmas[j].end - mm->vmas[j].start;
 		vma_free_fields(&mm->vmas[j]);
 	}
+	if (j == i) /* nothing there (mm->vmas may still be NULL) */
+		return 0;
 	memmove(&mm->vmas[i], &mm->vmas[j], (mm->nvmas - j) * sizeof(struct vma));
 	mm->nvmas -= j - i;
 	return 0;

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "abi/linux.h"
+#include "lib/util.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/task.h"
 #include "sentry/mm/mm.h"
@@ -117,15 +118,13 @@ SYSCALL(prctl)
 
 	switch (opt) {
 	case PR_SET_NAME: {
-		long n = strncpy_from_user(t, name, a[1], sizeof(name));
-		if (n == -ENAMETOOLONG) {
-			/* Linux truncates to 15 bytes. */
-			if (copy_from_user(t, name, a[1], sizeof(name) - 1) < 0)
-				return -EFAULT;
-			name[15] = 0;
-		} else if (n < 0) {
+		/* Linux reads at most 15 bytes and truncates there. */
+		long n;
+
+		memset(name, 0, sizeof(name));
+		n = strncpy_from_user(t, name, a[1], sizeof(name) - 1);
+		if (n < 0 && n != -ENAMETOOLONG)
 			return n;
-		}
 		memcpy(t->comm, name, sizeof(name));
 		return 0;
 	}
@@ -252,8 +251,14 @@ SYSCALL(getrandom)
 	if ((flags & GRND_RANDOM) && (flags & 0x4))
 		return -EINVAL;
 	while (done < len) {
-		size_t n = len - done < sizeof(buf) ? len - done : sizeof(buf);
-		ssize_t got = getrandom(buf, n, 0);
+		/* Never past a page end: a fault then stops the copy at a page
+		 * boundary, and the bytes before it count, as in Linux. */
+		size_t n = PAGE_SIZE - ((a[0] + done) & (PAGE_SIZE - 1));
+		ssize_t got;
+
+		if (n > len - done)
+			n = len - done;
+		got = getrandom(buf, n, 0);
 		if (got <= 0)
 			break;
 		if (copy_to_user(t, a[0] + done, buf, (size_t)got) < 0)
@@ -277,15 +282,14 @@ SYSCALL(sched_getaffinity)
 	size_t len = a[1], need;
 	int pid = (int)a[0];
 
-	if (pid < 0)
-		return -EINVAL;
-	if (pid != 0 && pid != t->tid)
-		return -ESRCH;
-	if (sched_getaffinity(0, sizeof(set), &set) < 0)
-		return -EINVAL;
-	/* The kernel copies out its cpumask size: nr_cpu_ids bits in longs. */
+	/* The kernel copies out its cpumask size: nr_cpu_ids bits in longs.
+	 * As in Linux, the length is checked before the pid. */
 	need = (size_t)((sysconf(_SC_NPROCESSORS_CONF) + 63) / 64) * 8;
 	if (len < need || (len & 7))
+		return -EINVAL;
+	if (pid < 0 || (pid != 0 && pid != t->tid))
+		return -ESRCH;
+	if (sched_getaffinity(0, sizeof(set), &set) < 0)
 		return -EINVAL;
 	if (copy_to_user(t, a[2], &set, need) < 0)
 		return -EFAULT;

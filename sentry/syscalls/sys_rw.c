@@ -27,17 +27,19 @@ static struct file *get_file(struct task *t, uint64_t fd, int need)
 
 static long do_rw(struct task *t, const uint64_t *a, bool write, bool positional)
 {
-	struct file *f = get_file(t, a[0], write ? O_WRONLY : O_RDONLY);
 	size_t len = a[2] > MAX_RW_COUNT ? MAX_RW_COUNT : a[2];
 	int64_t pos = (int64_t)a[3];
+	struct file *f;
 	long r;
 
+	/* As in Linux, a negative offset is refused before the fd is looked up. */
+	if (positional && pos < 0)
+		return -EINVAL;
+	f = get_file(t, a[0], write ? O_WRONLY : O_RDONLY);
 	if (!f)
 		return -EBADF;
 	if (positional && f->ops->stream)
 		r = -ESPIPE;
-	else if (positional && pos < 0)
-		r = -EINVAL;
 	else if (write)
 		r = vfs_write_user(t, f, a[1], len, positional ? &pos : NULL);
 	else

@@ -15,6 +15,19 @@
 #define CPUCLOCK_SCHED 2
 #define MAKE_CPUCLOCK(pid, flags) ((clockid_t)((~(unsigned)(pid)) << 3) | (flags))
 
+/* The host lets a thread's CPU clock be read only from its own thread
+ * group, which the sentry is not in. A stub thread that leads its stub
+ * process, for a thread group of one task, is all that runs there: its
+ * clock is the stub's process clock, which the sentry may read. */
+static long thread_clock(struct task *t, pid_t hpid, pid_t htid, int type,
+			 clockid_t *out)
+{
+	if (htid != hpid || t->tg->nr_tasks != 1)
+		return -EINVAL; /* needs the clock read inside the stub */
+	*out = MAKE_CPUCLOCK(hpid, type);
+	return 0;
+}
+
 /* Maps an application clock id to a host one, or -EINVAL. */
 static long host_clock(struct task *t, int clk, clockid_t *out)
 {
@@ -37,18 +50,21 @@ static long host_clock(struct task *t, int clk, clockid_t *out)
 		*out = MAKE_CPUCLOCK(hpid, CPUCLOCK_SCHED);
 		return 0;
 	case CLOCK_THREAD_CPUTIME_ID:
-		*out = MAKE_CPUCLOCK(htid, CPUCLOCK_SCHED | CPUCLOCK_PERTHREAD);
-		return 0;
+		return thread_clock(t, hpid, htid, CPUCLOCK_SCHED, out);
 	}
 	if (clk < 0) {
-		/* A CPU clock of a pid or tid: only our own, for now. */
-		int pid = (int)~((unsigned)clk >> 3);
+		/* A CPU clock of a pid or tid: only our own, for now. The pid
+		 * is in the high bits, inverted (an arithmetic shift, as in
+		 * Linux's CPUCLOCK_PID). */
+		int pid = ~(clk >> 3);
 		int type = clk & 3, thread = clk & CPUCLOCK_PERTHREAD;
 		if (type == 3)
 			return -EINVAL;
 		if (pid != 0 && pid != (thread ? t->tid : t->tg->pid))
 			return -EINVAL;
-		*out = MAKE_CPUCLOCK(thread ? htid : hpid, type | thread);
+		if (thread)
+			return thread_clock(t, hpid, htid, type, out);
+		*out = MAKE_CPUCLOCK(hpid, type);
 		return 0;
 	}
 	return -EINVAL;
@@ -145,15 +161,15 @@ SYSCALL(nanosleep) { return do_sleep(t, CLOCK_MONOTONIC, 0, a[0], a[1]); }
 
 SYSCALL(clock_nanosleep)
 {
-	int clk = (int)a[0], flags = (int)a[1];
+	/* Linux ignores flag bits other than TIMER_ABSTIME. */
+	int clk = (int)a[0], flags = (int)a[1] & TIMER_ABSTIME;
 
-	if (flags & ~TIMER_ABSTIME)
-		return -EINVAL;
 	switch (clk) {
 	case CLOCK_REALTIME: case CLOCK_MONOTONIC: case CLOCK_BOOTTIME: case CLOCK_TAI:
 		break;
-	case CLOCK_THREAD_CPUTIME_ID:
-		return -EINVAL;
+	case CLOCK_MONOTONIC_RAW: case CLOCK_REALTIME_COARSE:
+	case CLOCK_MONOTONIC_COARSE: case CLOCK_THREAD_CPUTIME_ID:
+		return -EOPNOTSUPP; /* clocks without a sleep operation */
 	default:
 		return clk < 0 || clk == CLOCK_PROCESS_CPUTIME_ID ? -ENOTSUP : -EINVAL;
 	}

@@ -1,0 +1,58 @@
+#!/bin/sh
+# Runs one syscall test program and checks its exit status.
+#
+#   run_test.sh MODE EXPECTED PROGRAM [ARGS...]
+#
+# MODE is "native" (run PROGRAM directly) or "ptrace" (run it in a
+# sandbox with the ptrace platform: $RUNSC_C names the runsc-c binary).
+# EXPECTED is the exit status the program must end with (128+N when a
+# signal N must kill it). The program gets stdin from /dev/null and its
+# stdout in a regular file, so tests see the same kinds of file natively
+# and in the sandbox; on failure both outputs are printed.
+set -u
+
+if [ $# -lt 3 ]; then
+	echo "usage: $0 native|ptrace EXPECTED PROGRAM [ARGS...]" >&2
+	exit 2
+fi
+mode=$1
+expected=$2
+shift 2
+
+case $mode in
+native) ;;
+ptrace)
+	if [ -z "${RUNSC_C:-}" ] || [ ! -x "$RUNSC_C" ]; then
+		echo "run_test.sh: RUNSC_C must name the runsc-c binary (is '${RUNSC_C:-}')" >&2
+		exit 2
+	fi
+	set -- "$RUNSC_C" run --platform=ptrace -- "$@"
+	;;
+*)
+	echo "run_test.sh: unknown mode '$mode'" >&2
+	exit 2
+	;;
+esac
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/syscall-test.XXXXXX") || exit 2
+trap 'rm -rf "$tmp"' EXIT
+
+# Tests that die by a signal must not leave core files behind.
+ulimit -c 0 2>/dev/null
+
+"$@" </dev/null >"$tmp/stdout" 2>"$tmp/stderr"
+status=$?
+
+if [ "$status" -ne "$expected" ]; then
+	echo "FAIL ($mode): $*"
+	echo "exit status $status, expected $expected"
+	echo "--- stderr ---"
+	cat "$tmp/stderr"
+	echo "--- stdout ---"
+	cat "$tmp/stdout"
+	exit 1
+fi
+# Passed; show what the program said, for the log.
+cat "$tmp/stdout"
+cat "$tmp/stderr" >&2
+exit 0
