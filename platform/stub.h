@@ -30,6 +30,8 @@ struct stub_params {
 /* Symbols of the blob in the sentry's own image (stub.S). */
 extern const char stub_blob_start[], stub_blob_end[];
 extern const char stub_entry[], stub_syscall[];
+/* ptrace stub: adopt a channel of its own (see ptrace/stub.S). */
+extern const char stub_adopt[], stub_adopt_end[];
 
 #define STUB_ADDR(sym) (STUB_BASE + (uint64_t)((const char *)(sym) - stub_blob_start))
 

@@ -29,7 +29,7 @@
 static const int stub_allowed[] = {
 	__NR_munmap, __NR_getpid, __NR_kill, __NR_mmap, __NR_mprotect,
 	__NR_mremap, __NR_madvise, __NR_msync, __NR_fork, __NR_recvmsg,
-	__NR_dup2, __NR_close, __NR_exit_group,
+	__NR_dup2, __NR_close, __NR_prctl, __NR_exit_group,
 };
 
 static pid_t factory_pid;

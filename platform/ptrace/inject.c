@@ -46,23 +46,15 @@ int ptrace_seize_stopped(pid_t tid)
 	return 0;
 }
 
-long ptrace_inject(struct ptrace_ctx *c, long nr, uint64_t a0, uint64_t a1,
-		   uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5)
+/* Runs stub code from entry with registers r until its int3, which must
+ * be the one just before end_rip. Returns the stub's %rax. */
+static long run_stub(struct ptrace_ctx *c, struct user_regs_struct *r, uint64_t end_rip)
 {
-	struct user_regs_struct r = c->pub.regs;
 	int st, ret;
 
-	r.rax = (unsigned long)nr;
-	r.orig_rax = (unsigned long)-1;
-	r.rdi = a0;
-	r.rsi = a1;
-	r.rdx = a2;
-	r.r10 = a3;
-	r.r8 = a4;
-	r.r9 = a5;
-	r.rip = STUB_ADDR(stub_syscall);
+	r->orig_rax = (unsigned long)-1;
 	c->upload = true;
-	if (ptrace(PTRACE_SETREGS, c->tid, 0, &r) < 0)
+	if (ptrace(PTRACE_SETREGS, c->tid, 0, r) < 0)
 		return -errno;
 	for (;;) {
 		if (ptrace(PTRACE_CONT, c->tid, 0, 0) < 0)
@@ -78,13 +70,31 @@ long ptrace_inject(struct ptrace_ctx *c, long nr, uint64_t a0, uint64_t a1,
 			break;
 		/* An interrupt or a stray signal: drop it, carry on. */
 	}
-	if (ptrace(PTRACE_GETREGS, c->tid, 0, &r) < 0)
+	if (ptrace(PTRACE_GETREGS, c->tid, 0, r) < 0)
 		return -errno;
-	if (r.rip != STUB_ADDR(stub_syscall) + 3) {
-		log_err("injected syscall %ld stopped at 0x%llx", nr, r.rip);
+	if (r->rip != end_rip) {
+		log_err("stub call stopped at 0x%llx, not 0x%llx", r->rip,
+			(unsigned long long)end_rip);
 		return -EFAULT;
 	}
-	return (long)r.rax;
+	return (long)r->rax;
+}
+
+long ptrace_inject(struct ptrace_ctx *c, long nr, uint64_t a0, uint64_t a1,
+		   uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5)
+{
+	struct user_regs_struct r = c->pub.regs;
+
+	r.rax = (unsigned long)nr;
+	r.rdi = a0;
+	r.rsi = a1;
+	r.rdx = a2;
+	r.r10 = a3;
+	r.r8 = a4;
+	r.r9 = a5;
+	r.rip = STUB_ADDR(stub_syscall);
+	/* syscall (2 bytes), then the int3 (1 byte). */
+	return run_stub(c, &r, STUB_ADDR(stub_syscall) + 3);
 }
 
 /* Scratch in the stub data page for the injected recvmsg. */
@@ -99,15 +109,12 @@ struct recv_scratch {
 };
 #define SCRATCH_ADDR (STUB_DATA + 0x800)
 
-long ptrace_inject_recv_fd(struct ptrace_ctx *c)
+/* Writes a fresh msghdr for one fd into the stub's scratch. */
+static int prepare_scratch(pid_t pid)
 {
 	struct recv_scratch s;
-	struct cmsghdr *cm;
-	pid_t pid = ((struct ptrace_as *)c->pub.as)->pid;
 	struct iovec local = {&s, sizeof(s)};
 	struct iovec remote = {(void *)SCRATCH_ADDR, sizeof(s)};
-	int fd;
-	long r;
 
 	memset(&s, 0, sizeof(s));
 	s.iov.iov_base = (void *)(SCRATCH_ADDR + offsetof(struct recv_scratch, byte));
@@ -118,6 +125,37 @@ long ptrace_inject_recv_fd(struct ptrace_ctx *c)
 	s.mh.msg_controllen = sizeof(s.cm.buf);
 	if (process_vm_writev(pid, &local, 1, &remote, 1, 0) != (ssize_t)sizeof(s))
 		return -EFAULT;
+	return 0;
+}
+
+long ptrace_inject_adopt(struct ptrace_ctx *c)
+{
+	struct user_regs_struct r = c->pub.regs;
+	int ret = prepare_scratch(((struct ptrace_as *)c->pub.as)->pid);
+
+	if (ret < 0)
+		return ret;
+	r.rdi = STUB_CTRL_FD;
+	r.rsi = SCRATCH_ADDR;
+	r.rdx = MSG_DONTWAIT;
+	r.r12 = SCRATCH_ADDR + offsetof(struct recv_scratch, cm) + CMSG_LEN(0);
+	r.rip = STUB_ADDR(stub_adopt);
+	return run_stub(c, &r, STUB_ADDR(stub_adopt_end));
+}
+
+long ptrace_inject_recv_fd(struct ptrace_ctx *c)
+{
+	struct recv_scratch s;
+	struct cmsghdr *cm;
+	pid_t pid = ((struct ptrace_as *)c->pub.as)->pid;
+	struct iovec local = {&s, sizeof(s)};
+	struct iovec remote = {(void *)SCRATCH_ADDR, sizeof(s)};
+	int fd;
+	long r;
+
+	r = prepare_scratch(pid);
+	if (r < 0)
+		return r;
 	r = ptrace_inject(c, __NR_recvmsg, STUB_CTRL_FD, SCRATCH_ADDR,
 			  MSG_DONTWAIT, 0, 0, 0);
 	if (r < 0)

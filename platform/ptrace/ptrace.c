@@ -81,29 +81,22 @@ static void pt_ctx_free(struct platform_ctx *pc)
 static int give_channel(struct ptrace_ctx *c, struct ptrace_as *as)
 {
 	int sv[2], ret;
-	long fd;
 
 	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv) < 0)
 		return -errno;
+	/* One fd in flight on the factory channel at a time. */
 	pthread_mutex_lock(&factory_pass_lock);
 	ret = ptrace_factory_send_fd(sv[1]);
-	fd = ret < 0 ? ret : ptrace_inject_recv_fd(c);
+	if (ret == 0)
+		ret = (int)ptrace_inject_adopt(c);
 	pthread_mutex_unlock(&factory_pass_lock);
 	close(sv[1]);
-	if (fd < 0) {
-		ret = (int)fd;
-		goto fail;
+	if (ret < 0) {
+		close(sv[0]);
+		return ret;
 	}
-	ret = (int)ptrace_inject(c, __NR_dup2, (uint64_t)fd, STUB_CTRL_FD, 0, 0, 0, 0);
-	if (ret >= 0)
-		ret = (int)ptrace_inject(c, __NR_close, (uint64_t)fd, 0, 0, 0, 0, 0);
-	if (ret < 0)
-		goto fail;
 	as->sock = sv[0];
 	return 0;
-fail:
-	close(sv[0]);
-	return ret;
 }
 
 static int pt_as_new(struct platform_ctx *pc)

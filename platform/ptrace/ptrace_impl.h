@@ -43,6 +43,9 @@ long ptrace_inject(struct ptrace_ctx *c, long nr, uint64_t a0, uint64_t a1,
 /* Receives one fd sent on the stub's fd STUB_CTRL_FD into the stub;
  * returns the stub's fd number or -errno. */
 long ptrace_inject_recv_fd(struct ptrace_ctx *c);
+/* In a newly forked stub: receives its own channel (sent on the factory
+ * channel it inherited) as fd STUB_CTRL_FD, and sets PR_SET_PDEATHSIG. */
+long ptrace_inject_adopt(struct ptrace_ctx *c);
 /* Waits for the next stop of tid; returns the wait status or -errno. */
 int ptrace_wait(pid_t tid, int *status);
 /* Attaches the calling thread to a stopped, detached stub thread. */

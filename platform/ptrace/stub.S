@@ -11,6 +11,8 @@
 #include <asm/unistd_64.h>
 
 #define SIGSTOP 19
+#define SIGKILL 9
+#define PR_SET_PDEATHSIG 1
 
 	.section .text.rc_stub, "ax", @progbits
 	.balign 4096
@@ -44,6 +46,36 @@ stub_syscall:
 	syscall
 	int3
 	jmp stub_syscall
+
+	/* stub_adopt: once in each new stub, from its birth stop. Takes the
+	 * channel the sentry sends on the inherited factory channel (fd 0)
+	 * as its own fd 0, and asks to die with its parent. One resume for
+	 * what would be four injected calls.
+	 * %rdi, %rsi, %rdx: recvmsg(0, msghdr, flags); %r12: where the
+	 * received fd number lands. %rax at the int3: 0 or -errno. */
+	.globl stub_adopt
+stub_adopt:
+	mov $__NR_recvmsg, %eax
+	syscall
+	test %rax, %rax
+	js 9f
+	mov (%r12), %r13d
+	mov %r13, %rdi
+	xor %esi, %esi
+	mov $__NR_dup2, %eax
+	syscall
+	test %rax, %rax
+	js 9f
+	mov %r13, %rdi
+	mov $__NR_close, %eax
+	syscall
+	mov $PR_SET_PDEATHSIG, %edi
+	mov $SIGKILL, %esi
+	mov $__NR_prctl, %eax
+	syscall
+9:	int3
+	.globl stub_adopt_end
+stub_adopt_end:
 
 	.globl stub_blob_end
 stub_blob_end:

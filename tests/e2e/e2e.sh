@@ -1,9 +1,10 @@
 #!/bin/sh
 # End-to-end checks of `runsc-c run` with real programs, as a user runs it.
-# usage: e2e.sh RUNSC CASE
+# usage: e2e.sh RUNSC CASE [HELPER]
 set -u
 R=$1
 case_name=$2
+helper=${3:-}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 BB=/bin/busybox
@@ -83,6 +84,24 @@ bad-flags)
 	run 2 run
 	run 2 run --no-such-flag -- $BB true
 	run 2 no-such-command ;;
+signal-sleep)
+	# kill -TERM of runsc-c reaches the program: blocked in the sentry.
+	"$R" run -- $BB sleep 60 &
+	pid=$!
+	sleep 0.5
+	kill -TERM $pid
+	wait $pid
+	st=$?
+	[ $st -eq 143 ] || fail "want 143 after SIGTERM, got $st" ;;
+signal-spin)
+	# ... and running application code that never traps.
+	"$R" run -- "$helper" &
+	pid=$!
+	sleep 0.5
+	kill -INT $pid
+	wait $pid
+	st=$?
+	[ $st -eq 130 ] || fail "want 130 after SIGINT, got $st" ;;
 *)
 	fail "unknown case" ;;
 esac
