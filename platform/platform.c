@@ -1,6 +1,7 @@
 #include "platform/platform.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "lib/log.h"
@@ -13,15 +14,34 @@ static const struct platform_ops *const all[] = {&ptrace_platform_ops};
 const struct platform_ops *platform;
 struct platform_info platform_info;
 
-const char *platform_names(void) { return "ptrace"; }
+static const struct platform_ops *find(const char *name)
+{
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		if (!strcmp(all[i]->name, name))
+			return all[i];
+	return NULL;
+}
+
+bool platform_exists(const char *name) { return find(name) != NULL; }
+
+const char *platform_names(void)
+{
+	static char names[128];
+	size_t n = 0;
+
+	if (names[0])
+		return names;
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		n += (size_t)snprintf(names + n, sizeof(names) - n, "%s%s", i ? ", " : "",
+				      all[i]->name);
+	return names;
+}
 
 int platform_init(const char *name)
 {
 	int ret;
 
-	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
-		if (!strcmp(all[i]->name, name))
-			platform = all[i];
+	platform = find(name);
 	if (!platform) {
 		log_err("unknown platform '%s' (have: %s)", name, platform_names());
 		return -EINVAL;

@@ -93,9 +93,14 @@ struct platform_ops {
 extern const struct platform_ops *platform;
 extern struct platform_info platform_info;
 
+/* The platform used when none is named. */
+#define PLATFORM_DEFAULT "ptrace"
+
 /* Selects and initialises a platform by name ("ptrace"). */
 int platform_init(const char *name);
-/* Names of the platforms this build has, for --help. */
+/* Whether this build has a platform of that name. */
+bool platform_exists(const char *name);
+/* Names of the platforms this build has ("a, b"), for help and errors. */
 const char *platform_names(void);
 
 #endif

@@ -18,11 +18,11 @@ static void usage(FILE *f)
 		"  help                               this text\n"
 		"\n"
 		"run flags:\n"
-		"  --platform=NAME   how application code is run (%s; default ptrace)\n"
+		"  --platform=NAME   how application code is run (%s; default %s)\n"
 		"  --strace          log every system call of the sandbox to stderr\n"
 		"  --hostname=NAME   the sandbox's host name (default runsc-c)\n"
 		"  --debug           verbose logs from the sentry\n",
-		platform_names());
+		platform_names(), PLATFORM_DEFAULT);
 }
 
 int main(int argc, char **argv)

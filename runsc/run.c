@@ -80,7 +80,7 @@ int cmd_run(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	struct sandbox_config cfg = {.platform = "ptrace"};
+	struct sandbox_config cfg = {.platform = PLATFORM_DEFAULT};
 	struct sandbox sb;
 	struct ctl_reply rep;
 	struct wbuf w;
@@ -116,7 +116,7 @@ int cmd_run(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (strcmp(cfg.platform, "ptrace")) {
+	if (!platform_exists(cfg.platform)) {
 		fprintf(stderr, "runsc-c: unknown platform '%s' (have: %s)\n",
 			cfg.platform, platform_names());
 		return 2;

@@ -28,7 +28,7 @@ int sentry_main(int argc, char **argv)
 		{"hostname", required_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	struct sentry_config cfg = {.platform = "ptrace"};
+	struct sentry_config cfg = {.platform = PLATFORM_DEFAULT};
 	enum log_level lvl = LOG_LVL_WARN;
 	int ctl = -1, c, ret;
 
