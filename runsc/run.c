@@ -170,10 +170,11 @@ int cmd_run(int argc, char **argv)
 	wbuf_put_strv(&w, argv + optind);
 	wbuf_put_strv(&w, environ);
 	wbuf_put_str(&w, exe);
-	fds[0] = fd;
-	fds[1] = 0;
-	fds[2] = 1;
-	fds[3] = 2;
+	wbuf_put_str(&w, "");
+	fds[0] = 0;
+	fds[1] = 1;
+	fds[2] = 2;
+	fds[3] = fd;
 	start_seq = sandbox_send(&sb, CTL_START, &w, fds, 4);
 	wbuf_free(&w);
 	close(fd);

@@ -15,6 +15,7 @@
 #include "sentry/boot.h"
 #include "sentry/confine.h"
 #include "sentry/control.h"
+#include "sentry/fs/mounts.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/task.h"
 
@@ -26,8 +27,12 @@ int sentry_main(int argc, char **argv)
 		{"strace", no_argument, NULL, 's'},
 		{"debug", no_argument, NULL, 'd'},
 		{"hostname", required_argument, NULL, 'h'},
+		{"gofer-fd", required_argument, NULL, 'g'},
+		{"overlay", required_argument, NULL, 'o'},
+		{"mount", required_argument, NULL, 'm'},
 		{NULL, 0, NULL, 0},
 	};
+	struct fs_config fsc = {.gofer_fd = -1, .overlay = true};
 	struct sentry_config cfg = {.platform = PLATFORM_DEFAULT};
 	enum log_level lvl = LOG_LVL_WARN;
 	int ctl = -1, c, ret;
@@ -51,6 +56,25 @@ int sentry_main(int argc, char **argv)
 		case 'h':
 			snprintf(cfg.hostname, sizeof(cfg.hostname), "%s", optarg);
 			break;
+		case 'g':
+			fsc.gofer_fd = atoi(optarg);
+			break;
+		case 'o':
+			fsc.overlay = !strcmp(optarg, "memory");
+			break;
+		case 'm': {
+			struct mount_spec *n = realloc(fsc.mounts,
+						       (size_t)(fsc.nmounts + 1) * sizeof(*n));
+			if (!n)
+				return 1;
+			fsc.mounts = n;
+			if (mount_spec_parse(optarg, &fsc.mounts[fsc.nmounts]) < 0) {
+				fprintf(stderr, "runsc-c boot: bad --mount '%s'\n", optarg);
+				return 2;
+			}
+			fsc.nmounts++;
+			break;
+		}
 		default:
 			return 2;
 		}
@@ -70,6 +94,9 @@ int sentry_main(int argc, char **argv)
 		log_err("cannot start the %s platform: %s", cfg.platform, strerror(-ret));
 		return 1;
 	}
+	ret = fs_setup(&fsc);
+	if (ret < 0)
+		return 1;
 	ret = sentry_confine();
 	if (ret < 0)
 		return 1;

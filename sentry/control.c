@@ -15,7 +15,6 @@
 #include "sentry/control_proto.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/task.h"
-#include "sentry/loader/loader.h"
 
 struct waiter {
 	int pid;
@@ -93,23 +92,26 @@ static void on_exit_cb(int pid, int status, void *arg)
 
 static void handle_start(struct frame *f, struct rbuf *r)
 {
-	struct exec_request req = {0};
+	struct start_request req = {0};
 	struct wbuf p;
 	char err[512] = "";
 	int pid;
 
 	req.argv = rbuf_get_strv(r, CTL_MAX_ARGS, CTL_MAX_ARG_BYTES);
 	req.envp = rbuf_get_strv(r, CTL_MAX_ARGS, CTL_MAX_ARG_BYTES);
-	req.exe_path = rbuf_get_str(r, CTL_MAX_PATH);
-	if (!rbuf_done(r) || f->nfds != 4 || !req.argv || !req.envp || !req.exe_path) {
+	req.filename = rbuf_get_str(r, CTL_MAX_PATH);
+	req.cwd = rbuf_get_str(r, CTL_MAX_PATH);
+	if (!rbuf_done(r) || (f->nfds != 3 && f->nfds != 4) || !req.argv || !req.envp ||
+	    !req.filename || !req.cwd || !req.filename[0] || !req.argv[0]) {
 		pthread_mutex_lock(&ctl_lock);
 		send_reply(CTL_START, f->seq, EINVAL, "malformed start request", NULL);
 		pthread_mutex_unlock(&ctl_lock);
 		goto out;
 	}
-	req.exe_fd = f->fds[0];
+	/* The program's fd, when the front end opened it, comes last. */
 	for (int i = 0; i < 3; i++)
-		req.stdio[i] = f->fds[1 + i];
+		req.stdio[i] = f->fds[i];
+	req.exe_fd = f->nfds == 4 ? f->fds[3] : -1;
 	pid = task_start_process(&req, err, sizeof(err));
 	pthread_mutex_lock(&ctl_lock);
 	if (pid < 0) {
@@ -124,7 +126,8 @@ static void handle_start(struct frame *f, struct rbuf *r)
 out:
 	strv_free(req.argv);
 	strv_free(req.envp);
-	free(req.exe_path);
+	free(req.filename);
+	free(req.cwd);
 }
 
 static void handle_wait(struct frame *f, struct rbuf *r)

@@ -8,8 +8,11 @@
 #define RC_SENTRY_CONTROL_PROTO_H
 
 enum ctl_type {
-	/* argv (strv), envp (strv), exe path (str); fds: the executable,
-	 * stdin, stdout, stderr. Reply payload: pid (u32). */
+	/* argv (strv), envp (strv), program (str: a path, or a name to find
+	 * on the environment's $PATH inside the sandbox), working directory
+	 * (str, "" for "/"); fds: stdin, stdout, stderr, and optionally the
+	 * program's host fd (then the program string is the path the
+	 * program sees). Reply payload: pid (u32). */
 	CTL_START = 1,
 	/* pid (u32). Replied when the process exits: pid (u32), wait(2)
 	 * status (u32). */

@@ -22,18 +22,32 @@ struct host_file {
 
 static int hfd(struct file *f) { return ((struct host_file *)f->priv)->fd; }
 
+/* Without pos: the host file's own offset, shared with whoever else
+ * holds it (as an inherited fd shares its open file description). */
 static ssize_t hf_read(struct file *f, void *buf, size_t len, int64_t *pos)
 {
-	ssize_t n = read(hfd(f), buf, len);
-	(void)pos;
-	return n < 0 ? -errno : n;
+	ssize_t n = pos ? pread(hfd(f), buf, len, *pos) : read(hfd(f), buf, len);
+	if (n < 0)
+		return -errno;
+	if (pos)
+		*pos += n;
+	return n;
 }
 
 static ssize_t hf_write(struct file *f, const void *buf, size_t len, int64_t *pos)
 {
-	ssize_t n = write(hfd(f), buf, len);
-	(void)pos;
-	return n < 0 ? -errno : n;
+	ssize_t n = pos ? pwrite(hfd(f), buf, len, *pos) : write(hfd(f), buf, len);
+	if (n < 0)
+		return -errno;
+	if (pos)
+		*pos += n;
+	return n;
+}
+
+static int64_t hf_llseek(struct file *f, int64_t off, int whence)
+{
+	off_t r = lseek(hfd(f), off, whence);
+	return r < 0 ? -errno : r;
 }
 
 /* Only requests whose argument layout we know pass to the host, and only
@@ -101,8 +115,21 @@ static const struct file_ops host_file_ops = {
 	.ioctl = hf_ioctl,
 	.stat = hf_stat,
 	.mmap_fd = hf_mmap_fd,
+	.llseek = hf_llseek,
+	.release = hf_release,
+	.own_pos = 1,
+};
+
+/* Pipes, terminals and sockets: no offsets at all. */
+static const struct file_ops host_stream_ops = {
+	.read = hf_read,
+	.write = hf_write,
+	.ioctl = hf_ioctl,
+	.stat = hf_stat,
+	.mmap_fd = hf_mmap_fd,
 	.release = hf_release,
 	.stream = 1,
+	.own_pos = 1,
 };
 
 struct file *host_file_new(int fd)
@@ -116,7 +143,9 @@ struct file *host_file_new(int fd)
 		return NULL;
 	h->fd = fd;
 	h->type = host_fstat(fd, &st) == 0 ? (int)(st.st_mode & S_IFMT) : 0;
-	f = file_new(&host_file_ops, fl < 0 ? O_RDWR : fl, h);
+	f = file_new(h->type == S_IFREG || h->type == S_IFBLK || h->type == S_IFDIR
+			     ? &host_file_ops : &host_stream_ops,
+		     fl < 0 ? O_RDWR : fl, h);
 	if (!f)
 		free(h);
 	return f;

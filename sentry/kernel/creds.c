@@ -9,3 +9,11 @@ void creds_init_root(struct creds *c)
 	memset(c, 0, sizeof(*c));
 	c->cap_effective = c->cap_permitted = c->cap_bounding = (1ULL << 41) - 1;
 }
+
+bool creds_in_group(const struct creds *c, uint32_t gid)
+{
+	for (uint32_t i = 0; i < c->ngroups; i++)
+		if (c->groups[i] == gid)
+			return true;
+	return false;
+}

@@ -18,6 +18,7 @@
 #include "sentry/syscalls/syscalls.h"
 #include "sentry/vfs/fdtable.h"
 #include "sentry/vfs/file.h"
+#include "sentry/vfs/vfs.h"
 
 __thread struct task *current;
 
@@ -89,6 +90,7 @@ static void task_exit(struct task *t)
 	platform->ctx_free(t->ctx);
 	t->ctx = NULL;
 	fdtable_put(t->fdt);
+	fs_context_put(t->fs);
 	mm_put(t->mm);
 	if (last) {
 		kernel_remove_group(tg);
@@ -104,10 +106,88 @@ struct start_sync {
 	pthread_cond_t cond;
 	bool done;
 	int result;
-	char err[256];
-	const struct exec_request *req;
+	char err[512];
+	const struct start_request *req;
 	struct task *t;
 };
+
+#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+/* Finds the program of a start request in the sandbox, as a shell would:
+ * a name with a slash as is, else each $PATH entry in turn. */
+static int find_program(struct task *t, const struct start_request *req, struct file **exe,
+			char *err, size_t errlen)
+{
+	const char *path = NULL, *name = req->filename;
+	int r, saved = -ENOENT;
+
+	if (strchr(name, '/')) {
+		r = exec_open(t, name, exe);
+		if (r < 0)
+			snprintf(err, errlen, "%s: %s", name, strerror(-r));
+		return r;
+	}
+	for (char **e = req->envp; e && *e; e++)
+		if (!strncmp(*e, "PATH=", 5))
+			path = *e + 5;
+	if (!path)
+		path = DEFAULT_PATH;
+	while (*path) {
+		const char *end = strchr(path, ':');
+		size_t n = end ? (size_t)(end - path) : strlen(path);
+		char cand[VFS_PATH_MAX];
+		if (n + strlen(name) + 2 < sizeof(cand)) {
+			snprintf(cand, sizeof(cand), "%.*s/%s", (int)n, n ? path : ".", name);
+			r = exec_open(t, cand, exe);
+			if (r == 0)
+				return 0;
+			if (r != -ENOENT && r != -ENOTDIR)
+				saved = r;
+		}
+		path += n;
+		if (*path == ':')
+			path++;
+	}
+	snprintf(err, errlen, "%s: %s", name,
+		 saved == -ENOENT ? "command not found" : strerror(-saved));
+	return saved;
+}
+
+/* Resolves and execs the request's program in t. */
+static int start_exec(struct task *t, const struct start_request *req, char *err,
+		      size_t errlen)
+{
+	struct exec_request x = {.argv = req->argv, .envp = req->envp};
+	char path[VFS_PATH_MAX];
+	int r;
+
+	if (req->exe_fd >= 0) {
+		int hfd = fcntl(req->exe_fd, F_DUPFD_CLOEXEC, 3);
+		if (hfd < 0)
+			return -errno;
+		x.exe = host_file_new(hfd);
+		if (!x.exe) {
+			close(hfd);
+			return -ENOMEM;
+		}
+		x.exe_path = req->filename;
+	} else {
+		r = find_program(t, req, &x.exe, err, errlen);
+		if (r < 0)
+			return r;
+		pthread_mutex_lock(&t->fs->lock);
+		r = vfs_path_string(&t->fs->root, &x.exe->path, path, sizeof(path));
+		pthread_mutex_unlock(&t->fs->lock);
+		if (r < 0) {
+			file_put(x.exe);
+			return r;
+		}
+		x.exe_path = path;
+	}
+	r = exec_program(t, &x, err, errlen);
+	file_put(x.exe);
+	return r;
+}
 
 static void *task_thread(void *arg)
 {
@@ -121,7 +201,7 @@ static void *task_thread(void *arg)
 		snprintf(ss->err, sizeof(ss->err), "cannot create a context: %s",
 			 strerror(-ret));
 	else
-		ret = exec_program(t, ss->req, ss->err, sizeof(ss->err));
+		ret = start_exec(t, ss->req, ss->err, sizeof(ss->err));
 	pthread_mutex_lock(&ss->lock);
 	ss->result = ret;
 	ss->done = true;
@@ -136,7 +216,7 @@ static void *task_thread(void *arg)
 	return NULL;
 }
 
-int task_start_process(struct exec_request *req, char *err, size_t errlen)
+int task_start_process(struct start_request *req, char *err, size_t errlen)
 {
 	struct start_sync ss = {.lock = PTHREAD_MUTEX_INITIALIZER,
 				.cond = PTHREAD_COND_INITIALIZER, .req = req};
@@ -167,6 +247,39 @@ int task_start_process(struct exec_request *req, char *err, size_t errlen)
 	t->fdt = fdtable_new();
 	if (!t->fdt)
 		goto nomem;
+	{
+		struct path root, cwd;
+		vfs_root(&root);
+		if (!root.mnt) {
+			snprintf(err, errlen, "no root filesystem");
+			ret = -ENOENT;
+			goto fail;
+		}
+		cwd = root;
+		path_get(&cwd);
+		if (req->cwd && *req->cwd) {
+			/* Resolved as root, like the runtime does before exec. */
+			struct task tmp = {.tg = tg};
+			struct fs_context tmpfs = {.root = root, .cwd = root,
+						   .lock = PTHREAD_MUTEX_INITIALIZER};
+			tmp.fs = &tmpfs;
+			tmp.fdt = t->fdt;
+			path_put(&cwd);
+			ret = vfs_lookup(&tmp, AT_FDCWD, req->cwd,
+					 LOOKUP_FOLLOW | LOOKUP_DIRECTORY, &cwd);
+			if (ret < 0) {
+				path_put(&root);
+				snprintf(err, errlen, "working directory %s: %s", req->cwd,
+					 strerror(-ret));
+				goto fail;
+			}
+		}
+		t->fs = fs_context_new(&root, &cwd);
+		path_put(&root);
+		path_put(&cwd);
+		if (!t->fs)
+			goto nomem;
+	}
 	for (int i = 0; i < 3; i++) {
 		struct file *f;
 		int hfd = fcntl(req->stdio[i], F_DUPFD_CLOEXEC, 3);
@@ -217,6 +330,8 @@ nomem:
 fail:
 	if (t && t->fdt)
 		fdtable_put(t->fdt);
+	if (t)
+		fs_context_put(t->fs);
 	free(t);
 	if (tg)
 		thread_group_put(tg);

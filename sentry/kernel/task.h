@@ -18,6 +18,7 @@
 
 struct mm;
 struct fdtable;
+struct fs_context;
 
 #define KSIG_MAX 64
 
@@ -43,6 +44,7 @@ struct task {
 	struct thread_group *tg;
 	struct mm *mm;
 	struct fdtable *fdt;
+	struct fs_context *fs;
 	struct platform_ctx *ctx;
 	pthread_t thread;
 	uint64_t clear_child_tid;
@@ -65,11 +67,20 @@ struct task {
 /* The calling sentry thread's task (NULL on non-task threads). */
 extern __thread struct task *current;
 
-struct exec_request;
-/* Creates the first process of the sandbox (or a new one started from
- * the control channel) and runs it on a new thread. Returns its pid, or
- * -errno with a message in err (size errlen) if exec failed. */
-int task_start_process(struct exec_request *req, char *err, size_t errlen);
+/* A process started from the control channel. */
+struct start_request {
+	char **argv;
+	char **envp;
+	char *filename;   /* the program: a path, or a name looked up on $PATH */
+	char *cwd;        /* NULL for "/" */
+	int exe_fd;       /* a host fd of the program, or -1 to find it in the sandbox */
+	int stdio[3];     /* host fds for fds 0-2 */
+};
+
+/* Creates a process (a thread group with one task) and runs it on a new
+ * thread. Returns its pid, or -errno with a message in err (size errlen)
+ * if it could not start. */
+int task_start_process(struct start_request *req, char *err, size_t errlen);
 
 /* The run loop of a task's thread; returns when the task has exited. */
 void task_run(struct task *t);

@@ -4,6 +4,7 @@
  * image is touched. */
 #include <elf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +14,8 @@
 
 #include "abi/linux.h"
 #include "lib/util.h"
-#include "sentry/fs/host_file.h"
+#include "sentry/vfs/file.h"
+#include "sentry/vfs/vfs.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/task.h"
 #include "sentry/loader/loader.h"
@@ -26,10 +28,45 @@
 #define BRK_RND_BYTES (32ULL << 20)
 #define STACK_GAP_MIN (128ULL << 20)
 
-static ssize_t host_pread(void *arg, void *buf, size_t len, uint64_t off)
+static ssize_t file_pread(void *arg, void *buf, size_t len, uint64_t off)
 {
-	ssize_t n = pread(*(int *)arg, buf, len, (off_t)off);
-	return n < 0 ? -errno : n;
+	struct file *f = arg;
+	int64_t pos = (int64_t)off;
+	size_t done = 0;
+
+	if (!f->ops->read)
+		return -EACCES;
+	while (done < len) {
+		ssize_t n = f->ops->read(f, (char *)buf + done, len - done, &pos);
+		if (n < 0)
+			return n;
+		if (n == 0)
+			break;
+		done += (size_t)n;
+	}
+	return (ssize_t)done;
+}
+
+int exec_open(struct task *t, const char *path, struct file **out)
+{
+	struct path p;
+	struct inode *in;
+	int r = vfs_lookup(t, AT_FDCWD, path, LOOKUP_FOLLOW, &p);
+
+	if (r < 0)
+		return r;
+	in = p.dentry->inode;
+	if (S_ISDIR(in->mode))
+		r = -EACCES;
+	else if (!S_ISREG(in->mode) || (p.mnt->flags & MNT_NOEXEC))
+		r = -EACCES;
+	else
+		r = vfs_permission(in, MAY_EXEC, &t->tg->creds);
+	/* Execute permission is what exec needs; reading is the loader's. */
+	if (r == 0)
+		r = vfs_open_path(t, &p, O_RDONLY | __O_CREATED, out);
+	path_put(&p);
+	return r;
 }
 
 /* Chooses the stack top and the top of the mmap area, as Linux does:
@@ -65,34 +102,76 @@ static void add_special_vmas(struct mm *mm)
 	mm->mapped = 0;
 }
 
-int exec_program(struct task *t, const struct exec_request *req, char *err,
-		 size_t errlen)
+/* Reads and checks an ELF file; err gets a reason. */
+static int parse_file(struct file *f, struct elf_image *img, struct k_stat *st, char *err,
+		      size_t errlen)
 {
-	struct elf_image img;
-	struct loaded_elf le = {0};
-	struct k_stat st;
-	struct mm *mm = NULL, *old;
-	uint64_t stack_limit = t->tg->rlimits[RLIMIT_STACK].cur;
-	int fd = req->exe_fd, ret;
-	long sp;
+	int ret = vfs_fstat(f, st);
 
-	ret = host_fstat(fd, &st);
 	if (ret < 0) {
 		snprintf(err, errlen, "cannot stat the executable: %s", strerror(-ret));
 		return ret;
 	}
-	if (!S_ISREG(st.st_mode)) {
+	if (!S_ISREG(st->st_mode)) {
 		snprintf(err, errlen, "not a regular file");
 		return -EACCES;
 	}
-	ret = elf_parse(host_pread, &fd, (uint64_t)st.st_size, &img, err, errlen);
+	return elf_parse(file_pread, f, (uint64_t)st->st_size, img, err, errlen);
+}
+
+/* Maps the interpreter anywhere in the mmap area, as Linux does. */
+static int map_interp(struct mm *mm, struct file *f, const struct elf_image *img,
+		      const struct k_stat *st, const char *path, struct loaded_elf *le)
+{
+	uint64_t span = img->hi - img->lo, base;
+	int hostfd = f->ops->mmap_fd ? f->ops->mmap_fd(f) : -ENODEV;
+
+	if (hostfd < 0)
+		return hostfd;
+	if (img->ehdr.e_type == ET_EXEC)
+		return elf_map(mm, img, hostfd, 0, path, st->st_dev, st->st_ino, le);
+	base = vma_find_gap(mm, span + img->max_align, ABI_MMAP_MIN_ADDR, mm->mmap_base);
+	if (!base)
+		return -ENOMEM;
+	base = (base + img->max_align - 1) & ~(img->max_align - 1);
+	return elf_map(mm, img, hostfd, base - img->lo, path, st->st_dev, st->st_ino, le);
+}
+
+int exec_program(struct task *t, const struct exec_request *req, char *err,
+		 size_t errlen)
+{
+	struct elf_image img, iimg = {0};
+	struct loaded_elf le = {0}, ile = {0};
+	struct k_stat st, ist;
+	struct file *exe = req->exe, *interp = NULL;
+	struct mm *mm = NULL, *old;
+	uint64_t stack_limit = t->tg->rlimits[RLIMIT_STACK].cur;
+	int fd, ret;
+	long sp;
+
+	ret = parse_file(exe, &img, &st, err, errlen);
 	if (ret < 0)
 		return ret;
-	if (img.interp) {
-		snprintf(err, errlen, "dynamically linked (interpreter %s): not supported yet",
-			 img.interp);
-		ret = -ENOEXEC;
+	fd = exe->ops->mmap_fd ? exe->ops->mmap_fd(exe) : -ENODEV;
+	if (fd < 0) {
+		ret = fd;
+		snprintf(err, errlen, "the executable cannot be mapped: %s", strerror(-ret));
 		goto out_img;
+	}
+	if (img.interp) {
+		ret = exec_open(t, img.interp, &interp);
+		if (ret < 0) {
+			snprintf(err, errlen, "cannot open the interpreter %s: %s", img.interp,
+				 strerror(-ret));
+			goto out_img;
+		}
+		ret = parse_file(interp, &iimg, &ist, err, errlen);
+		if (ret < 0) {
+			char why[256];
+			snprintf(why, sizeof(why), "%s", err);
+			snprintf(err, errlen, "interpreter %s: %s", img.interp, why);
+			goto out_img;
+		}
 	}
 
 	/* The point of no return: a new address space replaces the old. */
@@ -121,6 +200,8 @@ int exec_program(struct task *t, const struct exec_request *req, char *err,
 		mm->brk_start = mm->brk = le.end +
 			PAGE_ALIGN_DOWN(kernel_random_u64() % BRK_RND_BYTES);
 	}
+	if (ret == 0 && interp)
+		ret = map_interp(mm, interp, &iimg, &ist, img.interp, &ile);
 	pthread_mutex_unlock(&mm->lock);
 	if (ret < 0) {
 		snprintf(err, errlen, "cannot map the program: %s", strerror(-ret));
@@ -137,7 +218,7 @@ int exec_program(struct task *t, const struct exec_request *req, char *err,
 		AT_PHDR, le.phdr,
 		AT_PHENT, sizeof(Elf64_Phdr),
 		AT_PHNUM, img.ehdr.e_phnum,
-		AT_BASE, 0,
+		AT_BASE, interp ? ile.bias : 0,
 		AT_FLAGS, 0,
 		AT_ENTRY, le.entry,
 		AT_UID, c->ruid,
@@ -166,7 +247,7 @@ int exec_program(struct task *t, const struct exec_request *req, char *err,
 	}
 
 	struct user_regs_struct *r = &t->ctx->regs;
-	r->rip = le.entry;
+	r->rip = interp ? ile.entry : le.entry;
 	r->rsp = (uint64_t)sp;
 	r->fs_base = 0;
 	r->gs_base = 0;
@@ -184,6 +265,8 @@ int exec_program(struct task *t, const struct exec_request *req, char *err,
 		snprintf(t->comm, sizeof(t->comm), "%s", base);
 	}
 	elf_image_free(&img);
+	elf_image_free(&iimg);
+	file_put(interp);
 	return 0;
 fatal:
 	/* Past the point of no return: the caller kills the process. */
@@ -192,5 +275,7 @@ fatal:
 	t->mm = NULL;
 out_img:
 	elf_image_free(&img);
+	elf_image_free(&iimg);
+	file_put(interp);
 	return ret;
 }

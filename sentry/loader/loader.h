@@ -13,13 +13,18 @@ struct task;
 
 /* What starting a program needs. The strings and fds belong to the
  * caller. */
+struct file;
+
 struct exec_request {
 	char **argv;
 	char **envp;
-	char *exe_path;  /* as the program sees it: AT_EXECFN, /proc/self/exe */
-	int exe_fd;      /* host fd of the executable */
-	int stdio[3];    /* host fds for the first process's fds 0-2 */
+	char *exe_path;     /* as the program sees it: AT_EXECFN, /proc/self/exe */
+	struct file *exe;   /* the executable, opened (exec_open) */
 };
+
+/* Opens path for execution: a regular file with execute permission on a
+ * mount that allows it. */
+int exec_open(struct task *t, const char *path, struct file **out);
 
 struct loaded_elf {
 	uint64_t bias;

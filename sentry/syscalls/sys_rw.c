@@ -111,7 +111,7 @@ SYSCALL(writev)
 		}
 		if (at == 0) {
 			r = -EFAULT;
-		} else if (f->ops->stream) {
+		} else if (f->ops->stream || f->ops->own_pos) {
 			r = f->ops->write(f, buf, at, NULL);
 		} else {
 			pthread_mutex_lock(&f->pos_lock);

@@ -6,28 +6,41 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
 #include "abi/linux.h"
+#include "sentry/vfs/vfs.h"
 
 struct task;
 struct file;
 
 struct file_ops {
-	/* Reads into a sentry buffer at *pos (advanced by the caller's
-	 * choice: ops update *pos). Returns bytes or -errno. */
+	/* Reads into a sentry buffer at *pos; updates *pos. Returns bytes or
+	 * -errno. pos is NULL for stream files. */
 	ssize_t (*read)(struct file *f, void *buf, size_t len, int64_t *pos);
 	ssize_t (*write)(struct file *f, const void *buf, size_t len, int64_t *pos);
 	long (*ioctl)(struct file *f, struct task *t, unsigned long cmd, uint64_t arg);
+	/* For files without an inode (imported host fds). */
 	int (*stat)(struct file *f, struct k_stat *st);
-	/* A host fd that backs mappings of this file, or -ENODEV. */
+	/* A host fd that backs mappings of this file, or -ENODEV. The fd
+	 * stays owned by the file. */
 	int (*mmap_fd)(struct file *f);
+	/* New position for lseek; NULL means generic_llseek on the size. */
+	int64_t (*llseek)(struct file *f, int64_t off, int whence);
+	/* Directory entries (see vfs_emit_fn); pos is the file position. */
+	int (*iterate)(struct file *f, int64_t *pos, vfs_emit_fn emit, void *ctx);
+	int (*fsync)(struct file *f, bool datasync);
+	int (*fallocate)(struct file *f, int mode, int64_t off, int64_t len);
 	void (*release)(struct file *f);
-	/* Whether reads and writes use the file position (false for pipes,
-	 * ttys and sockets). */
+	/* No positional I/O or seeking: pread is ESPIPE (pipes, ttys,
+	 * sockets). */
 	int stream;
+	/* The file keeps its own position (an imported host fd shares the
+	 * host's offset): read/write get pos NULL unless positional. */
+	int own_pos;
 };
 
 struct file {
@@ -36,11 +49,20 @@ struct file {
 	int flags;            /* O_ status flags and access mode */
 	int64_t pos;
 	pthread_mutex_t pos_lock;
+	struct path path;     /* where it was opened (mnt NULL for anonymous) */
+	struct inode *inode;  /* NULL for imported host fds */
 	void *priv;
 };
 
 struct file *file_new(const struct file_ops *ops, int flags, void *priv);
 void file_get(struct file *f);
 void file_put(struct file *f);
+
+/* fstat of any open file: the inode's attributes, or ops->stat. */
+int vfs_fstat(struct file *f, struct k_stat *st);
+void vfs_attr_to_stat(const struct vfs_attr *a, struct k_stat *st);
+/* lseek's default: SEEK_SET/CUR/END (and DATA/HOLE as if no holes)
+ * against size. */
+int64_t generic_llseek(struct file *f, int64_t off, int whence, int64_t size);
 
 #endif

@@ -13,7 +13,7 @@ ssize_t vfs_read_user(struct task *t, struct file *f, uint64_t ubuf, size_t len,
 		      int64_t *pos)
 {
 	size_t chunk = len < CHUNK ? len : CHUNK, done = 0;
-	bool use_fpos = !pos && !f->ops->stream;
+	bool use_fpos = !pos && !f->ops->stream && !f->ops->own_pos;
 	char *buf;
 	ssize_t ret = 0;
 
@@ -56,7 +56,7 @@ ssize_t vfs_write_user(struct task *t, struct file *f, uint64_t ubuf, size_t len
 		       int64_t *pos)
 {
 	size_t chunk = len < CHUNK ? len : CHUNK, done = 0;
-	bool use_fpos = !pos && !f->ops->stream;
+	bool use_fpos = !pos && !f->ops->stream && !f->ops->own_pos;
 	char *buf;
 	ssize_t ret = 0;
 
