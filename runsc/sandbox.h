@@ -9,11 +9,24 @@
 
 #include "lib/wire.h"
 
+/* A mount the front end asks for (--mount, --tmpfs). */
+struct sandbox_mount {
+	enum { SANDBOX_BIND, SANDBOX_TMPFS } kind;
+	const char *src;      /* SANDBOX_BIND: host path */
+	const char *dst;      /* absolute path in the sandbox */
+	bool readonly;
+	uint64_t size;        /* SANDBOX_TMPFS: bytes, 0 for no limit */
+};
+
 struct sandbox_config {
 	const char *platform;
 	const char *hostname;
 	bool strace;
 	bool debug;
+	const char *root;     /* host directory the sandbox sees as "/" */
+	bool overlay;         /* writes to the root stay in memory (else read-only) */
+	struct sandbox_mount *mounts;
+	int nmounts;
 };
 
 struct sandbox {
