@@ -8,8 +8,10 @@
 #include "platform/stub.h"
 
 extern const struct platform_ops ptrace_platform_ops;
+extern const struct platform_ops systrap_platform_ops;
 
-static const struct platform_ops *const all[] = {&ptrace_platform_ops};
+static const struct platform_ops *const all[] = {&ptrace_platform_ops,
+						 &systrap_platform_ops};
 
 const struct platform_ops *platform;
 struct platform_info platform_info;

@@ -94,9 +94,9 @@ extern const struct platform_ops *platform;
 extern struct platform_info platform_info;
 
 /* The platform used when none is named. */
-#define PLATFORM_DEFAULT "ptrace"
+#define PLATFORM_DEFAULT "systrap"
 
-/* Selects and initialises a platform by name ("ptrace"). */
+/* Selects and initialises a platform by name ("ptrace", "systrap"). */
 int platform_init(const char *name);
 /* Whether this build has a platform of that name. */
 bool platform_exists(const char *name);

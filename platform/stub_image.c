@@ -8,9 +8,9 @@
 #include "platform/platform.h"
 #include "platform/stub.h"
 
-int stub_image_install(void)
+int stub_image_install(const char *blob_start, const char *blob_end)
 {
-	size_t blob = (size_t)(stub_blob_end - stub_blob_start);
+	size_t blob = (size_t)(blob_end - blob_start);
 	struct stub_params *p;
 	void *m;
 
@@ -30,7 +30,7 @@ int stub_image_install(void)
 		munmap(m, STUB_REGION_SIZE);
 		return -EEXIST;
 	}
-	memcpy(m, stub_blob_start, blob);
+	memcpy(m, blob_start, blob);
 	if (mprotect(m, STUB_CODE_SIZE, PROT_READ | PROT_EXEC) < 0)
 		return -errno;
 

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "gofer/gofer.h"
 #include "platform/platform.h"
 #include "runsc/commands.h"
 #include "sentry/boot.h"
@@ -35,6 +36,8 @@ int main(int argc, char **argv)
 		return cmd_run(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "boot"))
 		return sentry_main(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "gofer"))
+		return gofer_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {
 		printf("runsc-c version %s\n", RUNSC_VERSION);
 		return 0;

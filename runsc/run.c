@@ -15,10 +15,9 @@
 
 #include "platform/platform.h"
 #include "runsc/commands.h"
+#include "runsc/run_flags.h"
 #include "runsc/sandbox.h"
 #include "sentry/control_proto.h"
-
-extern char **environ;
 
 static int sig_pipe[2] = {-1, -1};
 
@@ -72,87 +71,52 @@ static int status_to_exit(int st)
 
 int cmd_run(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"platform", required_argument, NULL, 'p'},
-		{"strace", no_argument, NULL, 's'},
-		{"hostname", required_argument, NULL, 'H'},
-		{"debug", no_argument, NULL, 'd'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
-	struct sandbox_config cfg = {.platform = PLATFORM_DEFAULT};
+	struct run_options o;
 	struct sandbox sb;
 	struct ctl_reply rep;
 	struct wbuf w;
-	char *exe;
-	int c, fd, ret = 126, fds[4];
+	char *exe = NULL;
+	int fd = -1, ret = 126, fds[4], nfds = 3;
 	uint32_t pid = 0;
 	int start_seq, wait_seq = -1;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'p':
-			cfg.platform = optarg;
-			break;
-		case 's':
-			cfg.strace = true;
-			break;
-		case 'H':
-			if (strlen(optarg) > 64 || !*optarg) {
-				fprintf(stderr, "runsc-c: --hostname must be 1 to 64 bytes\n");
-				return 2;
-			}
-			cfg.hostname = optarg;
-			break;
-		case 'd':
-			cfg.debug = true;
-			break;
-		case 'h':
-			printf("usage: runsc-c run [--platform=NAME] [--strace] "
-			       "[--hostname=NAME] [--debug] -- PROGRAM [ARGS...]\n");
-			return 0;
-		default:
-			return 2;
-		}
+	ret = run_flags_parse(argc, argv, &o);
+	if (ret) {
+		run_options_free(&o);
+		return ret == 1 ? 0 : ret;
 	}
-	if (!platform_exists(cfg.platform)) {
-		fprintf(stderr, "runsc-c: unknown platform '%s' (have: %s)\n",
-			cfg.platform, platform_names());
-		return 2;
-	}
-	if (optind >= argc) {
-		fprintf(stderr, "runsc-c: run: no program given "
-				"(usage: runsc-c run [FLAGS] -- PROGRAM [ARGS...])\n");
-		return 2;
-	}
-	exe = resolve(argv[optind]);
+	ret = 126;
+	/* Until the gofer serves the root, the program is found and opened
+	 * on the host and its fd handed to the sentry. */
+	exe = resolve(o.argv[0]);
 	if (!exe) {
 		int e = errno;
-		fprintf(stderr, "runsc-c: %s: %s\n", argv[optind],
-			e == ENOENT && !strchr(argv[optind], '/') ? "command not found"
+		fprintf(stderr, "runsc-c: %s: %s\n", o.argv[0],
+			e == ENOENT && !strchr(o.argv[0], '/') ? "command not found"
 								 : strerror(e));
+		run_options_free(&o);
 		return e == EACCES ? 126 : 127;
 	}
 	fd = open(exe, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		fprintf(stderr, "runsc-c: %s: %s\n", exe, strerror(errno));
+	if (fd < 0 || access(exe, X_OK) < 0) {
+		int e = errno;
+		fprintf(stderr, "runsc-c: %s: %s\n", exe, strerror(e));
+		if (fd >= 0)
+			close(fd);
 		free(exe);
-		return errno == ENOENT ? 127 : 126;
+		run_options_free(&o);
+		return e == ENOENT ? 127 : 126;
 	}
-	if (access(exe, X_OK) < 0) {
-		fprintf(stderr, "runsc-c: %s: %s\n", exe, strerror(errno));
-		close(fd);
-		free(exe);
-		return 126;
-	}
+	nfds = 4;
 
 	if (pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
 		perror("runsc-c: pipe");
 		return 126;
 	}
-	if (sandbox_start(&sb, &cfg) < 0)
+	if (sandbox_start(&sb, &o.cfg) < 0) {
+		run_options_free(&o);
 		return 126;
+	}
 	{
 		struct sigaction sa;
 		memset(&sa, 0, sizeof(sa));
@@ -167,17 +131,18 @@ int cmd_run(int argc, char **argv)
 	}
 
 	wbuf_init(&w);
-	wbuf_put_strv(&w, argv + optind);
-	wbuf_put_strv(&w, environ);
-	wbuf_put_str(&w, exe);
-	wbuf_put_str(&w, "");
+	wbuf_put_strv(&w, o.argv);
+	wbuf_put_strv(&w, o.env);
+	wbuf_put_str(&w, exe ? exe : o.argv[0]);
+	wbuf_put_str(&w, o.cwd ? o.cwd : "");
 	fds[0] = 0;
 	fds[1] = 1;
 	fds[2] = 2;
 	fds[3] = fd;
-	start_seq = sandbox_send(&sb, CTL_START, &w, fds, 4);
+	start_seq = sandbox_send(&sb, CTL_START, &w, fds, (unsigned)nfds);
 	wbuf_free(&w);
-	close(fd);
+	if (fd >= 0)
+		close(fd);
 	if (start_seq < 0) {
 		fprintf(stderr, "runsc-c: the sentry did not start\n");
 		goto out;
@@ -211,7 +176,7 @@ int cmd_run(int argc, char **argv)
 		}
 		if ((int)rep.seq == start_seq) {
 			if (rep.err || !rbuf_get_u32(&rep.rd, &pid)) {
-				fprintf(stderr, "runsc-c: cannot run %s: %s\n", exe,
+				fprintf(stderr, "runsc-c: cannot run %s: %s\n", exe ? exe : o.argv[0],
 					*rep.msg ? rep.msg : strerror(rep.err));
 				ret = rep.err == ENOENT ? 127 : 126;
 				ctl_reply_free(&rep);
@@ -238,5 +203,6 @@ int cmd_run(int argc, char **argv)
 out:
 	sandbox_close(&sb);
 	free(exe);
+	run_options_free(&o);
 	return ret;
 }

@@ -1,5 +1,5 @@
-/* A front end's handle on a sandbox: the sentry process it started and
- * the control channel to it. */
+/* A front end's handle on a sandbox: the gofer and sentry processes it
+ * started and the control channel to the sentry. */
 #ifndef RC_RUNSC_SANDBOX_H
 #define RC_RUNSC_SANDBOX_H
 
@@ -31,11 +31,14 @@ struct sandbox_config {
 
 struct sandbox {
 	pid_t sentry;
+	pid_t gofer;
 	int ctl;
 	uint32_t seq;
 };
 
-/* Starts a sentry. Returns 0 or -errno (with a message printed). */
+/* Starts the gofer (serving cfg->root as mount 0 and the bind mounts as
+ * 1..n, in order) and the sentry, joined by a socketpair. Returns 0 or
+ * -errno (with a message printed). */
 int sandbox_start(struct sandbox *sb, const struct sandbox_config *cfg);
 
 /* Sends a request; returns its seq or -errno. */
@@ -54,7 +57,8 @@ struct ctl_reply {
 int sandbox_recv(struct sandbox *sb, struct ctl_reply *r);
 void ctl_reply_free(struct ctl_reply *r);
 
-/* Closes the channel and reaps the sentry. */
+/* Closes the channel and reaps the sentry, then the gofer (which exits
+ * when the sentry's end of its channel closes). */
 void sandbox_close(struct sandbox *sb);
 
 #endif

@@ -13,6 +13,7 @@
 #include "lib/log.h"
 #include "lib/wire.h"
 #include "sentry/control_proto.h"
+#include "sentry/fs/dev/devfs.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/task.h"
 
@@ -112,6 +113,8 @@ static void handle_start(struct frame *f, struct rbuf *r)
 	for (int i = 0; i < 3; i++)
 		req.stdio[i] = f->fds[i];
 	req.exe_fd = f->nfds == 4 ? f->fds[3] : -1;
+	/* /dev/tty is the terminal the front end runs in, if any. */
+	devfs_set_console(req.stdio[0]);
 	pid = task_start_process(&req, err, sizeof(err));
 	pthread_mutex_lock(&ctl_lock);
 	if (pid < 0) {

@@ -214,7 +214,7 @@ int ptrace_factory_start(void)
 				SECCOMP_RET_KILL_PROCESS, &prog);
 	if (ret < 0)
 		return ret;
-	ret = stub_image_install();
+	ret = stub_image_install(stub_blob_start, stub_blob_end);
 	if (ret < 0)
 		return ret;
 	ret = pthread_create(&thr, NULL, factory_thread, &prog);

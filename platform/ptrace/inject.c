@@ -107,7 +107,7 @@ struct recv_scratch {
 		struct cmsghdr align;
 	} cm;
 };
-#define SCRATCH_ADDR (STUB_DATA + 0x800)
+#define SCRATCH_ADDR STUB_DATA_SCRATCH
 
 /* Writes a fresh msghdr for one fd into the stub's scratch. */
 static int prepare_scratch(pid_t pid)

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "lib/log.h"
+#include "sentry/fs/standard_mounts.h"
 #include "sentry/fs/tmpfs/tmpfs.h"
 #include "sentry/kernel/creds.h"
 #include "sentry/vfs/vfs.h"
@@ -154,6 +155,9 @@ int fs_setup(const struct fs_config *cfg)
 		log_err("cannot mount the root: %s", strerror(-r));
 		return r;
 	}
+	r = fs_mount_standard();
+	if (r < 0)
+		return r;
 	for (int i = 0; i < cfg->nmounts; i++) {
 		const struct mount_spec *m = &cfg->mounts[i];
 		switch (m->kind) {

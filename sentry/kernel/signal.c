@@ -100,3 +100,9 @@ void signal_force_fault(struct task *t, const struct ctx_stop_info *info)
 		task_kick(x);
 	pthread_mutex_unlock(&tg->lock);
 }
+
+bool task_interrupted(struct task *t)
+{
+	uint64_t pending = t->pending | t->tg->pending;
+	return atomic_load(&t->exiting) || t->tg->exiting || (pending & ~t->sigmask);
+}

@@ -89,13 +89,17 @@ static void task_exit(struct task *t)
 
 	platform->ctx_free(t->ctx);
 	t->ctx = NULL;
+	if (t->kick_fd >= 0)
+		close(t->kick_fd);
 	fdtable_put(t->fdt);
 	fs_context_put(t->fs);
 	mm_put(t->mm);
 	if (last) {
-		kernel_remove_group(tg);
+		/* Record the exit before the group disappears, so a waiter
+		 * always finds one or the other. */
 		if (kernel.on_exit)
 			kernel.on_exit(tg->pid, status, kernel.on_exit_arg);
+		kernel_remove_group(tg);
 	}
 	thread_group_put(tg);
 	free(t);
@@ -244,6 +248,12 @@ int task_start_process(struct start_request *req, char *err, size_t errlen)
 	tg->tasks = t;
 	t->tid = pid;
 	t->tg = tg;
+	t->kick_fd = -1;
+	ret = task_init_blocking(t);
+	if (ret < 0) {
+		snprintf(err, errlen, "cannot create a task: %s", strerror(-ret));
+		goto fail;
+	}
 	t->fdt = fdtable_new();
 	if (!t->fdt)
 		goto nomem;
@@ -328,6 +338,8 @@ nomem:
 	ret = -ENOMEM;
 	snprintf(err, errlen, "out of memory");
 fail:
+	if (t && t->kick_fd > 0)
+		close(t->kick_fd);
 	if (t && t->fdt)
 		fdtable_put(t->fdt);
 	if (t)

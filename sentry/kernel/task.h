@@ -59,6 +59,12 @@ struct task {
 	struct task *tg_next;
 	atomic_bool exiting;            /* leave the run loop */
 	int exit_code;                  /* for exit(2) of this thread */
+	/* Blocking (wait.c): woken is set by task_wake, under block_lock. */
+	pthread_mutex_t block_lock;
+	pthread_cond_t block_cond;   /* on CLOCK_MONOTONIC */
+	bool woken;
+	bool host_waiting;           /* in task_block_host_fd: kick via kick_fd */
+	int kick_fd;                 /* an eventfd, or -1 */
 	/* The system call being handled, for strace. */
 	long sc_nr;
 	uint64_t sc_args[6];
@@ -97,6 +103,11 @@ void task_kick(struct task *t);
 int signal_send_group(struct thread_group *tg, int sig);
 /* A synchronous fault in the application (SIGSEGV and friends). */
 void signal_force_fault(struct task *t, const struct ctx_stop_info *info);
+/* Whether t must stop waiting: a signal it will handle is pending, or it
+ * (or its group) is exiting. */
+bool task_interrupted(struct task *t);
+/* Initialises the blocking fields of a new task. */
+int task_init_blocking(struct task *t);
 /* The host signal that interrupts blocking host calls in sentry threads. */
 #define SIG_KICK SIGUSR2
 void signal_init_sentry(void);

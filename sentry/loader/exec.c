@@ -256,8 +256,11 @@ int exec_program(struct task *t, const struct exec_request *req, char *err,
 		snprintf(err, errlen, "cannot reset the FPU state: %s", strerror(-ret));
 		goto fatal;
 	}
+	/* /proc readers look at t->mm under the group lock. */
+	pthread_mutex_lock(&t->tg->lock);
 	old = t->mm;
 	t->mm = mm;
+	pthread_mutex_unlock(&t->tg->lock);
 	mm_put(old);
 	{
 		const char *base = strrchr(req->exe_path, '/');
@@ -271,8 +274,11 @@ int exec_program(struct task *t, const struct exec_request *req, char *err,
 fatal:
 	/* Past the point of no return: the caller kills the process. */
 	mm_put(mm);
-	mm_put(t->mm);
+	pthread_mutex_lock(&t->tg->lock);
+	old = t->mm;
 	t->mm = NULL;
+	pthread_mutex_unlock(&t->tg->lock);
+	mm_put(old);
 out_img:
 	elf_image_free(&img);
 	elf_image_free(&iimg);

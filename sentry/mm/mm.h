@@ -78,6 +78,8 @@ long mm_mremap(struct task *t, uint64_t old, uint64_t oldlen, uint64_t newlen,
 	       int flags, uint64_t newaddr);
 long mm_madvise(struct task *t, uint64_t addr, uint64_t len, int advice);
 long mm_brk(struct task *t, uint64_t addr);
+long mm_msync(struct task *t, uint64_t addr, uint64_t len, int flags);
+long mm_mincore(struct task *t, uint64_t addr, uint64_t len, uint64_t uvec);
 
 /* Maps for the loader: a mapping at a fixed address (host fd or -1 for
  * anonymous), recorded with kind and name. */

@@ -3,6 +3,7 @@
  * the stub (always at an address the sentry chose). */
 #include <errno.h>
 #include <fcntl.h>
+#include <string.h>
 #include <sys/mman.h>
 
 #include "abi/linux.h"
@@ -12,6 +13,8 @@
 #include "sentry/mm/mm.h"
 #include "sentry/vfs/fdtable.h"
 #include "sentry/vfs/file.h"
+#include "sentry/vfs/vfs.h"
+#include <stdlib.h>
 
 #ifndef MAP_SHARED_VALIDATE
 #define MAP_SHARED_VALIDATE 0x03
@@ -106,6 +109,7 @@ long mm_mmap(struct task *t, uint64_t addr, uint64_t len, int prot, int flags,
 	bool anon = flags & MAP_ANONYMOUS;
 	bool fixed = flags & (MAP_FIXED | MAP_FIXED_NOREPLACE);
 	struct file *f = NULL;
+	char *name = NULL;
 	int hostfd = -1, vflags = 0;
 	struct k_stat st = {0};
 	long r;
@@ -141,15 +145,21 @@ long mm_mmap(struct task *t, uint64_t addr, uint64_t len, int prot, int flags,
 	}
 	if (!anon) {
 		f = fdtable_get(t->fdt, fd);
-		if (!f)
-			return -EBADF;
+		if (!f || (f->flags & O_PATH)) {
+			r = -EBADF;
+			goto out_file;
+		}
 		if ((f->flags & O_ACCMODE) == O_WRONLY) {
 			r = -EACCES;
 			goto out_file;
 		}
 		if (type != MAP_PRIVATE && (prot & PROT_WRITE) &&
-		    (f->flags & O_ACCMODE) != O_RDWR) {
+		    ((f->flags & O_ACCMODE) != O_RDWR || (f->flags & O_APPEND))) {
 			r = -EACCES;
+			goto out_file;
+		}
+		if ((prot & PROT_EXEC) && f->path.mnt && (f->path.mnt->flags & MNT_NOEXEC)) {
+			r = -EPERM;
 			goto out_file;
 		}
 		hostfd = f->ops->mmap_fd ? f->ops->mmap_fd(f) : -ENODEV;
@@ -157,8 +167,19 @@ long mm_mmap(struct task *t, uint64_t addr, uint64_t len, int prot, int flags,
 			r = hostfd;
 			goto out_file;
 		}
-		if (f->ops->stat)
-			f->ops->stat(f, &st);
+		vfs_fstat(f, &st);
+		/* /proc/PID/maps names the file. */
+		if (f->path.dentry && (name = malloc(VFS_PATH_MAX))) {
+			struct path root;
+			pthread_mutex_lock(&t->fs->lock);
+			path_copy(&root, &t->fs->root);
+			pthread_mutex_unlock(&t->fs->lock);
+			if (vfs_path_string(&root, &f->path, name, VFS_PATH_MAX) < 0) {
+				free(name);
+				name = NULL;
+			}
+			path_put(&root);
+		}
 	}
 	if (type != MAP_PRIVATE)
 		vflags |= VMA_SHARED;
@@ -185,10 +206,11 @@ long mm_mmap(struct task *t, uint64_t addr, uint64_t len, int prot, int flags,
 		}
 	}
 	r = mm_map_fixed(mm, addr, len, prot, vflags, anon ? VMA_ANON : VMA_FILE,
-			 hostfd, anon ? 0 : off, NULL, st.st_dev, st.st_ino);
+			 hostfd, anon ? 0 : off, name, st.st_dev, st.st_ino);
 out:
 	pthread_mutex_unlock(&mm->lock);
 out_file:
+	free(name);
 	file_put(f);
 	return r;
 }
@@ -438,4 +460,61 @@ long mm_mremap(struct task *t, uint64_t old, uint64_t oldlen, uint64_t newlen,
 out:
 	pthread_mutex_unlock(&mm->lock);
 	return r;
+}
+
+long mm_msync(struct task *t, uint64_t addr, uint64_t len, int flags)
+{
+	struct mm *mm = t->mm;
+	uint64_t end;
+	long r = 0;
+
+	if (addr & (PAGE_SIZE - 1))
+		return -EINVAL;
+	if (flags & ~(MS_ASYNC | MS_INVALIDATE | MS_SYNC))
+		return -EINVAL;
+	if ((flags & MS_ASYNC) && (flags & MS_SYNC))
+		return -EINVAL;
+	end = addr + PAGE_ALIGN_UP(len);
+	if (end < addr)
+		return -ENOMEM;
+	if (end == addr)
+		return 0;
+	pthread_mutex_lock(&mm->lock);
+	/* Mappings share the page cache with read and write (a memfd for
+	 * tmpfs, the host file for gofer files): there is nothing to flush
+	 * for coherence; the host writes dirty pages back itself. */
+	if (!vma_range_mapped(mm, addr, end))
+		r = -ENOMEM;
+	pthread_mutex_unlock(&mm->lock);
+	return r;
+}
+
+long mm_mincore(struct task *t, uint64_t addr, uint64_t len, uint64_t uvec)
+{
+	struct mm *mm = t->mm;
+	uint64_t pages, end;
+	unsigned char ones[256];
+	long r = 0;
+
+	if (addr & (PAGE_SIZE - 1))
+		return -EINVAL;
+	end = addr + PAGE_ALIGN_UP(len);
+	if (end < addr || end > ABI_TASK_SIZE)
+		return -ENOMEM;
+	pages = (end - addr) / PAGE_SIZE;
+	pthread_mutex_lock(&mm->lock);
+	if (!vma_range_mapped(mm, addr, end))
+		r = -ENOMEM;
+	pthread_mutex_unlock(&mm->lock);
+	if (r < 0)
+		return r;
+	/* The host pages in on touch; report every page resident. */
+	memset(ones, 1, sizeof(ones));
+	for (uint64_t done = 0; done < pages;) {
+		size_t n = pages - done < sizeof(ones) ? (size_t)(pages - done) : sizeof(ones);
+		if (copy_to_user(t, uvec + done, ones, n) < 0)
+			return -EFAULT;
+		done += n;
+	}
+	return 0;
 }

@@ -9,6 +9,7 @@
 #include "sentry/syscalls/syscalls.h"
 #include "sentry/vfs/fdtable.h"
 #include "sentry/vfs/file.h"
+#include "sentry/vfs/names.h"
 #include "sentry/vfs/rw.h"
 
 static struct file *get_file(struct task *t, uint64_t fd, int need)
@@ -24,6 +25,9 @@ static struct file *get_file(struct task *t, uint64_t fd, int need)
 	}
 	return f;
 }
+
+#define GATHER_MAX (256 * 1024)
+#define RWF_APPEND_K 0x10
 
 static long do_rw(struct task *t, const uint64_t *a, bool write, bool positional)
 {
@@ -53,67 +57,59 @@ SYSCALL(write) { return do_rw(t, a, true, false); }
 SYSCALL(pread64) { return do_rw(t, a, false, true); }
 SYSCALL(pwrite64) { return do_rw(t, a, true, true); }
 
-SYSCALL(readv)
+/* readv/writev and their positional forms. pos NULL: the file position.
+ * append: pwritev2's RWF_APPEND, a write at the end as with O_APPEND. */
+static long do_iov(struct task *t, int fd, uint64_t uiov, uint64_t cnt, int64_t *pos,
+		   bool write, bool append)
 {
-	struct file *f = get_file(t, a[0], O_RDONLY);
-	struct uiovec *v = NULL;
-	ssize_t total, done = 0, r = 0;
-
-	if (!f)
-		return -EBADF;
-	total = iovec_import(t, a[1], a[2], &v);
-	if (total < 0) {
-		file_put(f);
-		return total;
-	}
-	for (uint64_t i = 0; i < a[2] && r >= 0; i++) {
-		if (!v[i].len)
-			continue;
-		r = vfs_read_user(t, f, v[i].base, v[i].len, NULL);
-		if (r > 0)
-			done += r;
-		if (r < (ssize_t)v[i].len)
-			break;
-	}
-	free(v);
-	file_put(f);
-	return done ? done : r;
-}
-
-/* writev gathers the vector into one write where it fits, so a line
- * written in pieces reaches a pipe or terminal in one piece, as on Linux. */
-#define GATHER_MAX (256 * 1024)
-
-SYSCALL(writev)
-{
-	struct file *f = get_file(t, a[0], O_WRONLY);
+	struct file *f = get_file(t, (uint64_t)fd, write ? O_WRONLY : O_RDONLY);
 	struct uiovec *v = NULL;
 	ssize_t total, r = 0, done = 0;
 
 	if (!f)
 		return -EBADF;
-	total = iovec_import(t, a[1], a[2], &v);
+	if (pos && f->ops->stream) {
+		file_put(f);
+		return -ESPIPE;
+	}
+	total = iovec_import(t, uiov, cnt, &v);
 	if (total < 0) {
 		file_put(f);
 		return total;
 	}
-	if (total > 0 && total <= GATHER_MAX && a[2] > 1) {
+	if (write && append && f->inode && !f->ops->stream && !f->ops->own_pos) {
+		struct vfs_attr at;
+		r = inode_getattr(f->inode, &at);
+		if (r < 0)
+			goto out;
+		if (pos) {
+			*pos = at.size;
+		} else {
+			pthread_mutex_lock(&f->pos_lock);
+			f->pos = at.size;
+			pthread_mutex_unlock(&f->pos_lock);
+		}
+	}
+	/* A gathered write reaches a pipe or terminal in one piece, as on
+	 * Linux, where writev is one write. */
+	if (write && total > 0 && total <= GATHER_MAX && cnt > 1) {
 		char *buf = malloc((size_t)total);
 		size_t at = 0;
 		if (!buf) {
 			r = -ENOMEM;
 			goto out;
 		}
-		for (uint64_t i = 0; i < a[2]; i++) {
+		for (uint64_t i = 0; i < cnt; i++) {
 			if (copy_from_user(t, buf + at, v[i].base, v[i].len) < 0)
 				break;
 			at += v[i].len;
 		}
-		if (at == 0) {
-			r = -EFAULT;
-		} else if (f->ops->stream || f->ops->own_pos) {
-			r = f->ops->write(f, buf, at, NULL);
-		} else {
+		r = at ? 0 : -EFAULT;
+		if (r == 0 && f->inode)
+			r = vfs_remove_privs(t, f->inode);
+		if (r == 0 && (pos || f->ops->stream || f->ops->own_pos)) {
+			r = f->ops->write(f, buf, at, pos);
+		} else if (r == 0) {
 			pthread_mutex_lock(&f->pos_lock);
 			r = f->ops->write(f, buf, at, &f->pos);
 			pthread_mutex_unlock(&f->pos_lock);
@@ -121,10 +117,11 @@ SYSCALL(writev)
 		free(buf);
 		goto out;
 	}
-	for (uint64_t i = 0; i < a[2] && r >= 0; i++) {
+	for (uint64_t i = 0; i < cnt && r >= 0; i++) {
 		if (!v[i].len)
 			continue;
-		r = vfs_write_user(t, f, v[i].base, v[i].len, NULL);
+		r = write ? vfs_write_user(t, f, v[i].base, v[i].len, pos)
+			  : vfs_read_user(t, f, v[i].base, v[i].len, pos);
 		if (r > 0)
 			done += r;
 		if (r < (ssize_t)v[i].len)
@@ -136,3 +133,27 @@ out:
 	file_put(f);
 	return r;
 }
+
+SYSCALL(readv) { return do_iov(t, (int)a[0], a[1], a[2], NULL, false, false); }
+SYSCALL(writev) { return do_iov(t, (int)a[0], a[1], a[2], NULL, true, false); }
+
+static long do_piov(struct task *t, const uint64_t *a, bool write, bool v2)
+{
+	/* On 64-bit the whole offset is in pos_l. */
+	int64_t pos = (int64_t)a[3];
+	int flags = v2 ? (int)a[5] : 0;
+	const int known = 0x1f; /* RWF_HIPRI | DSYNC | SYNC | NOWAIT | APPEND */
+
+	if (flags & ~known)
+		return -EOPNOTSUPP;
+	if (v2 && pos == -1)
+		return do_iov(t, (int)a[0], a[1], a[2], NULL, write, flags & RWF_APPEND_K);
+	if (pos < 0)
+		return -EINVAL;
+	return do_iov(t, (int)a[0], a[1], a[2], &pos, write, flags & RWF_APPEND_K);
+}
+
+SYSCALL(preadv) { return do_piov(t, a, false, false); }
+SYSCALL(pwritev) { return do_piov(t, a, true, false); }
+SYSCALL(preadv2) { return do_piov(t, a, false, true); }
+SYSCALL(pwritev2) { return do_piov(t, a, true, true); }

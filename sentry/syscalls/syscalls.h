@@ -55,13 +55,41 @@ void strace_exit(struct task *t, long nr, const uint64_t *a, long ret,
 
 /* sys_mm.c */
 SYSCALL(brk); SYSCALL(mmap); SYSCALL(munmap); SYSCALL(mprotect);
-SYSCALL(mremap); SYSCALL(madvise);
+SYSCALL(mremap); SYSCALL(madvise); SYSCALL(msync); SYSCALL(mincore);
 /* sys_rw.c */
 SYSCALL(read); SYSCALL(write); SYSCALL(readv); SYSCALL(writev);
-SYSCALL(pread64); SYSCALL(pwrite64);
+SYSCALL(pread64); SYSCALL(pwrite64); SYSCALL(preadv); SYSCALL(pwritev);
+SYSCALL(preadv2); SYSCALL(pwritev2);
+/* sys_open.c */
+SYSCALL(open); SYSCALL(openat); SYSCALL(openat2); SYSCALL(creat); SYSCALL(close);
+SYSCALL(close_range); SYSCALL(dup); SYSCALL(dup2); SYSCALL(dup3);
+/* sys_stat.c */
+SYSCALL(stat); SYSCALL(lstat); SYSCALL(fstat); SYSCALL(newfstatat); SYSCALL(statx);
+SYSCALL(statfs); SYSCALL(fstatfs);
+/* sys_names.c */
+SYSCALL(mkdir); SYSCALL(mkdirat); SYSCALL(mknod); SYSCALL(mknodat); SYSCALL(unlink);
+SYSCALL(unlinkat); SYSCALL(rmdir); SYSCALL(rename); SYSCALL(renameat);
+SYSCALL(renameat2); SYSCALL(link); SYSCALL(linkat); SYSCALL(symlink);
+SYSCALL(symlinkat); SYSCALL(readlink); SYSCALL(readlinkat);
+/* sys_attr.c */
+SYSCALL(chmod); SYSCALL(fchmod); SYSCALL(fchmodat); SYSCALL(chown); SYSCALL(lchown);
+SYSCALL(fchown); SYSCALL(fchownat); SYSCALL(utimensat); SYSCALL(utimes);
+SYSCALL(futimesat); SYSCALL(utime); SYSCALL(truncate); SYSCALL(ftruncate);
+SYSCALL(access); SYSCALL(faccessat); SYSCALL(faccessat2); SYSCALL(umask);
+/* sys_cwd.c */
+SYSCALL(chdir); SYSCALL(fchdir); SYSCALL(chroot); SYSCALL(getcwd);
+/* sys_dir.c */
+SYSCALL(getdents64); SYSCALL(getdents);
 /* sys_fd.c */
-SYSCALL(close); SYSCALL(ioctl); SYSCALL(fstat); SYSCALL(newfstatat);
-SYSCALL(readlink); SYSCALL(readlinkat); SYSCALL(fcntl);
+SYSCALL(ioctl); SYSCALL(fcntl); SYSCALL(lseek); SYSCALL(fsync); SYSCALL(fdatasync);
+SYSCALL(sync); SYSCALL(syncfs); SYSCALL(fallocate); SYSCALL(flock);
+/* sys_xattr.c */
+SYSCALL(getxattr); SYSCALL(lgetxattr); SYSCALL(fgetxattr); SYSCALL(setxattr);
+SYSCALL(lsetxattr); SYSCALL(fsetxattr); SYSCALL(listxattr); SYSCALL(llistxattr);
+SYSCALL(flistxattr); SYSCALL(removexattr); SYSCALL(lremovexattr);
+SYSCALL(fremovexattr);
+/* sys_copy.c */
+SYSCALL(sendfile); SYSCALL(copy_file_range);
 /* sys_id.c */
 SYSCALL(getpid); SYSCALL(gettid); SYSCALL(getppid); SYSCALL(getuid);
 SYSCALL(geteuid); SYSCALL(getgid); SYSCALL(getegid); SYSCALL(getresuid);

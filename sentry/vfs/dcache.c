@@ -149,9 +149,10 @@ int dcache_instantiate(struct dentry *dir, const char *name, struct inode *in,
 	pthread_mutex_lock(&dir->lock);
 	d = find_child(dir, name);
 	if (d) {
-		/* Replace whatever the cache believed (usually negative). */
-		unhash(dir, d);
+		/* Replace whatever the cache believed (usually negative).
+		 * Mark it first: the unhash may drop its last reference. */
 		d->dead = true;
+		unhash(dir, d);
 	}
 	inode_get(in);
 	d = new_child(dir, name, in);
@@ -182,3 +183,82 @@ void dcache_remove(struct dentry *dir, const char *name)
 	}
 	pthread_mutex_unlock(&dir->lock);
 }
+
+/* Locks two directories in address order (once if they are the same). */
+static void lock_two(struct dentry *a, struct dentry *b)
+{
+	if (a == b) {
+		pthread_mutex_lock(&a->lock);
+	} else if (a < b) {
+		pthread_mutex_lock(&a->lock);
+		pthread_mutex_lock(&b->lock);
+	} else {
+		pthread_mutex_lock(&b->lock);
+		pthread_mutex_lock(&a->lock);
+	}
+}
+
+static void unlock_two(struct dentry *a, struct dentry *b)
+{
+	pthread_mutex_unlock(&a->lock);
+	if (a != b)
+		pthread_mutex_unlock(&b->lock);
+}
+
+/* Renames one cached dentry in place; called with both locks held. The
+ * dentry keeps its identity, so open directories and working directories
+ * under it follow the move (Linux's d_move). Returns with d referenced by
+ * newdir's table. */
+static int move_locked(struct dentry *olddir, struct dentry *d, struct dentry *newdir,
+		       const char *newname)
+{
+	char *name = strdup(newname);
+	if (!name)
+		return -ENOMEM;
+	dentry_get(d); /* keep it alive across the unhash */
+	unhash(olddir, d);
+	free(d->name);
+	d->name = name;
+	if (newdir != olddir) {
+		dentry_get(newdir);
+		d->parent = newdir;
+		dentry_put(olddir); /* never the last reference: the caller holds olddir */
+	}
+	if (insert(newdir, d) < 0) {
+		d->dead = true; /* out of memory: forget the name, not the dentry */
+	}
+	dentry_put(d);
+	return 0;
+}
+
+void dcache_move(struct dentry *olddir, const char *oldname, struct dentry *newdir,
+		 const char *newname, bool exchange)
+{
+	struct dentry *a, *b;
+
+	lock_two(olddir, newdir);
+	a = find_child(olddir, oldname);
+	b = find_child(newdir, newname);
+	if (b && !exchange) {
+		b->dead = true;
+		unhash(newdir, b);
+		b = NULL;
+	}
+	if (a)
+		dentry_get(a);
+	if (b)
+		dentry_get(b);
+	if (a && move_locked(olddir, a, newdir, newname) < 0) {
+		a->dead = true;
+	}
+	if (b && move_locked(newdir, b, olddir, oldname) < 0) {
+		b->dead = true;
+	}
+	unlock_two(olddir, newdir);
+	if (a)
+		dentry_put(a);
+	if (b)
+		dentry_put(b);
+}
+
+pthread_mutex_t vfs_rename_lock = PTHREAD_MUTEX_INITIALIZER;

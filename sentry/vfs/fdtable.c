@@ -5,9 +5,21 @@
 #include <string.h>
 
 #include "sentry/vfs/file.h"
+#include "sentry/vfs/lock.h"
 
 /* A hard ceiling whatever RLIMIT_NOFILE says (Linux's nr_open default). */
 #define FD_MAX (1 << 20)
+
+/* A file leaves t: the table's POSIX locks on it go too, whichever fd
+ * took them (Linux's filp_close). */
+static void drop(struct fdtable *t, struct file *f)
+{
+	if (!f)
+		return;
+	if (f->inode)
+		vfs_locks_release(f->inode, t);
+	file_put(f);
+}
 
 struct fdtable *fdtable_new(void)
 {
@@ -24,7 +36,7 @@ void fdtable_put(struct fdtable *t)
 	if (!t || atomic_fetch_sub(&t->refs, 1) != 1)
 		return;
 	for (int i = 0; i < t->nslots; i++)
-		file_put(t->slots[i].file);
+		drop(t, t->slots[i].file);
 	free(t->slots);
 	pthread_mutex_destroy(&t->lock);
 	free(t);
@@ -74,6 +86,17 @@ out:
 	return ret;
 }
 
+int fdtable_check_free(struct fdtable *t, int min, unsigned long limit)
+{
+	int fd;
+
+	pthread_mutex_lock(&t->lock);
+	for (fd = min; fd < t->nslots && t->slots[fd].file; fd++)
+		;
+	pthread_mutex_unlock(&t->lock);
+	return (unsigned long)fd >= limit || fd >= FD_MAX ? -EMFILE : 0;
+}
+
 int fdtable_install_at(struct fdtable *t, int fd, struct file *f, bool cloexec,
 		       unsigned long limit)
 {
@@ -92,7 +115,7 @@ int fdtable_install_at(struct fdtable *t, int fd, struct file *f, bool cloexec,
 	ret = fd;
 out:
 	pthread_mutex_unlock(&t->lock);
-	file_put(old);
+	drop(t, old);
 	return ret;
 }
 
@@ -117,7 +140,7 @@ int fdtable_close(struct fdtable *t, int fd)
 	pthread_mutex_unlock(&t->lock);
 	if (!f)
 		return -EBADF;
-	file_put(f);
+	drop(t, f);
 	return 0;
 }
 
@@ -141,4 +164,50 @@ int fdtable_set_cloexec(struct fdtable *t, int fd, bool on)
 	}
 	pthread_mutex_unlock(&t->lock);
 	return r;
+}
+
+int fdtable_close_range(struct fdtable *t, unsigned first, unsigned last, bool cloexec)
+{
+	for (;;) {
+		struct file *f = NULL;
+		pthread_mutex_lock(&t->lock);
+		for (; first <= last && first < (unsigned)t->nslots; first++) {
+			if (!t->slots[first].file)
+				continue;
+			if (cloexec) {
+				t->slots[first].cloexec = true;
+				continue;
+			}
+			f = t->slots[first].file;
+			t->slots[first].file = NULL;
+			break;
+		}
+		pthread_mutex_unlock(&t->lock);
+		if (!f)
+			return 0;
+		/* Release outside the lock: a release may block or re-enter. */
+		drop(t, f);
+		if (first == last)
+			return 0;
+		first++;
+	}
+}
+
+void fdtable_close_on_exec(struct fdtable *t)
+{
+	for (int fd = 0;; fd++) {
+		struct file *f = NULL;
+		pthread_mutex_lock(&t->lock);
+		for (; fd < t->nslots; fd++) {
+			if (t->slots[fd].file && t->slots[fd].cloexec) {
+				f = t->slots[fd].file;
+				t->slots[fd].file = NULL;
+				break;
+			}
+		}
+		pthread_mutex_unlock(&t->lock);
+		if (!f)
+			return;
+		drop(t, f);
+	}
 }

@@ -26,12 +26,19 @@ void fdtable_put(struct fdtable *t);
  * Returns the fd or -EMFILE. */
 int fdtable_install(struct fdtable *t, struct file *f, int min, bool cloexec,
 		    unsigned long limit);
+/* 0 if an fd >= min below limit is free, else -EMFILE: open checks
+ * before it creates anything, as Linux allocates the fd first. */
+int fdtable_check_free(struct fdtable *t, int min, unsigned long limit);
 /* Installs f at exactly fd, closing what was there. */
 int fdtable_install_at(struct fdtable *t, int fd, struct file *f, bool cloexec,
 		       unsigned long limit);
 /* Returns a referenced file, or NULL for a bad fd. */
 struct file *fdtable_get(struct fdtable *t, int fd);
 int fdtable_close(struct fdtable *t, int fd);
+/* close_range: closes (or marks close-on-exec) fds first..last. */
+int fdtable_close_range(struct fdtable *t, unsigned first, unsigned last, bool cloexec);
+/* Closes every close-on-exec fd (exec). */
+void fdtable_close_on_exec(struct fdtable *t);
 /* 1 or 0, or -EBADF. */
 int fdtable_get_cloexec(struct fdtable *t, int fd);
 int fdtable_set_cloexec(struct fdtable *t, int fd, bool on);

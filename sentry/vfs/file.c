@@ -1,8 +1,10 @@
 #include "sentry/vfs/file.h"
+#include "sentry/vfs/lock.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 struct file *file_new(const struct file_ops *ops, int flags, void *priv)
@@ -26,6 +28,9 @@ void file_put(struct file *f)
 		return;
 	if (f->ops && f->ops->release)
 		f->ops->release(f);
+	/* flock and OFD locks belong to the open file description. */
+	if (f->inode)
+		vfs_locks_release(f->inode, f);
 	inode_put(f->inode);
 	path_put(&f->path);
 	pthread_mutex_destroy(&f->pos_lock);
@@ -65,6 +70,19 @@ int vfs_fstat(struct file *f, struct k_stat *st)
 		return r;
 	vfs_attr_to_stat(&a, st);
 	return 0;
+}
+
+int vfs_iterate_dir(struct file *f, vfs_emit_fn emit, void *ctx)
+{
+	int r;
+
+	if (!f->inode || !S_ISDIR(f->inode->mode) || !f->ops->iterate)
+		return -ENOTDIR;
+	pthread_mutex_lock(&f->pos_lock);
+	r = f->path.dentry && f->path.dentry->dead ? -ENOENT
+						   : f->ops->iterate(f, &f->pos, emit, ctx);
+	pthread_mutex_unlock(&f->pos_lock);
+	return r;
 }
 
 int64_t generic_llseek(struct file *f, int64_t off, int whence, int64_t size)

@@ -34,6 +34,8 @@ struct file_ops {
 	int (*iterate)(struct file *f, int64_t *pos, vfs_emit_fn emit, void *ctx);
 	int (*fsync)(struct file *f, bool datasync);
 	int (*fallocate)(struct file *f, int mode, int64_t off, int64_t len);
+	/* fcntl commands the file type adds (pipe sizes, seals). */
+	long (*fcntl)(struct file *f, struct task *t, int cmd, uint64_t arg);
 	void (*release)(struct file *f);
 	/* No positional I/O or seeking: pread is ESPIPE (pipes, ttys,
 	 * sockets). */
@@ -51,6 +53,8 @@ struct file {
 	pthread_mutex_t pos_lock;
 	struct path path;     /* where it was opened (mnt NULL for anonymous) */
 	struct inode *inode;  /* NULL for imported host fds */
+	int owner;            /* F_SETOWN */
+	int sig;              /* F_SETSIG */
 	void *priv;
 };
 
@@ -61,6 +65,10 @@ void file_put(struct file *f);
 /* fstat of any open file: the inode's attributes, or ops->stat. */
 int vfs_fstat(struct file *f, struct k_stat *st);
 void vfs_attr_to_stat(const struct vfs_attr *a, struct k_stat *st);
+/* getdents: emits f's directory entries from its position on (Linux's
+ * iterate_dir): -ENOTDIR for a non-directory, -ENOENT once the
+ * directory has been removed. */
+int vfs_iterate_dir(struct file *f, vfs_emit_fn emit, void *ctx);
 /* lseek's default: SEEK_SET/CUR/END (and DATA/HOLE as if no holes)
  * against size. */
 int64_t generic_llseek(struct file *f, int64_t off, int whence, int64_t size);

@@ -70,7 +70,10 @@ int vfs_open_path(struct task *t, const struct path *p, int flags, struct file *
 		if (r < 0)
 			return r;
 	}
-	f = file_new(NULL, (flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | __O_CREATED)) |
+	/* The description keeps the status flags, not the open-time ones
+	 * (Linux's do_dentry_open; O_CLOEXEC belongs to the fd). */
+	f = file_new(NULL, (flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_CLOEXEC |
+				      __O_CREATED)) |
 				   O_LARGEFILE_K,
 		     NULL);
 	if (!f)
@@ -228,6 +231,11 @@ int vfs_openat(struct task *t, int dirfd, const char *path, int flags, uint32_t 
 	}
 	if (r < 0)
 		return r;
+	/* O_CREAT never opens an existing directory (Linux's do_open). */
+	if ((flags & O_CREAT) && !(flags & O_PATH) && !created && S_ISDIR(p.dentry->inode->mode)) {
+		path_put(&p);
+		return -EISDIR;
+	}
 	r = vfs_open_path(t, &p, flags | (created ? __O_CREATED : 0), out);
 	path_put(&p);
 	return r;

@@ -2,10 +2,12 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include "sentry/kernel/task.h"
 #include "sentry/mm/mm.h"
 #include "sentry/vfs/file.h"
+#include "sentry/vfs/names.h"
 
 #define CHUNK (64 * 1024)
 
@@ -17,8 +19,8 @@ ssize_t vfs_read_user(struct task *t, struct file *f, uint64_t ubuf, size_t len,
 	char *buf;
 	ssize_t ret = 0;
 
-	if (!f->ops->read)
-		return -EINVAL;
+	if (!f->ops->read) /* directories: Linux's generic_read_dir */
+		return f->inode && S_ISDIR(f->inode->mode) ? -EISDIR : -EINVAL;
 	if (!user_range_ok(ubuf, len))
 		return -EFAULT;
 	if (len == 0)
@@ -66,6 +68,8 @@ ssize_t vfs_write_user(struct task *t, struct file *f, uint64_t ubuf, size_t len
 		return -EFAULT;
 	if (len == 0)
 		return 0;
+	if (f->inode && (ret = vfs_remove_privs(t, f->inode)) < 0)
+		return ret;
 	buf = malloc(chunk);
 	if (!buf)
 		return -ENOMEM;

@@ -118,6 +118,9 @@ struct inode_ops {
 	/* flags: RENAME_NOREPLACE, RENAME_EXCHANGE (checked by the VFS). */
 	int (*rename)(struct inode *olddir, const char *oldname, struct inode *newdir,
 		      const char *newname, unsigned flags);
+	/* Optional: told after a successful rename that in now lives at
+	 * newname in newdir (filesystems that remember names: overlay). */
+	void (*renamed)(struct inode *in, struct inode *newdir, const char *newname);
 	/* Copies the link target (no NUL); returns its length. */
 	ssize_t (*readlink)(struct inode *in, char *buf, size_t len);
 	/* A magic link (/proc/PID/fd/N, exe, cwd, root): the path it stands
@@ -235,6 +238,13 @@ int dcache_instantiate(struct dentry *dir, const char *name, struct inode *in,
 		       struct dentry **out);
 /* Records that name is gone (after unlink/rmdir/rename). */
 void dcache_remove(struct dentry *dir, const char *name);
+/* After a rename: the cached dentry moves (keeping its identity), and a
+ * replaced target is forgotten; with exchange the two swap. Called with
+ * vfs_rename_lock held. */
+void dcache_move(struct dentry *olddir, const char *oldname, struct dentry *newdir,
+		 const char *newname, bool exchange);
+/* Serialises renames against each other (ancestry checks). */
+extern pthread_mutex_t vfs_rename_lock;
 
 /* --- mounts (mount.c) --- */
 extern struct mount_ns vfs_mounts;

@@ -1,20 +1,30 @@
 #!/bin/sh
 # End-to-end checks of `runsc-c run` with real programs, as a user runs it.
-# usage: e2e.sh RUNSC CASE [HELPER]
+# usage: e2e.sh RUNSC PLATFORM CASE [HELPER]
 set -u
 R=$1
-case_name=$2
-helper=${3:-}
+P=$2
+case_name=$3
+helper=${4:-}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 BB=/bin/busybox
 
-fail() { echo "FAIL [$case_name]: $*" >&2; exit 1; }
+fail() { echo "FAIL [$case_name on $P]: $*" >&2; exit 1; }
+# runsc ARGS...: runsc-c ARGS, on platform $P when ARGS is a run command.
+runsc() {
+	if [ "${1:-}" = run ]; then
+		shift
+		"$R" run --platform="$P" "$@"
+	else
+		"$R" "$@"
+	fi
+}
 # run EXPECTED_STATUS ARGS...: runs runsc-c ARGS, stdout to $tmp/out, stderr to $tmp/err
 run() {
 	want=$1
 	shift
-	"$R" "$@" >"$tmp/out" 2>"$tmp/err"
+	runsc "$@" >"$tmp/out" 2>"$tmp/err"
 	got=$?
 	[ "$got" -eq "$want" ] || fail "runsc-c $* exited $got, want $want; stderr: $(head -c 2000 "$tmp/err")"
 }
@@ -41,7 +51,7 @@ false)
 	run 1 run -- $BB false ;;
 stdin)
 	# Reading the host stdin the CLI hands over.
-	printf 'one\ntwo\n' | "$R" run -- $BB wc -l >"$tmp/out" 2>"$tmp/err" ||
+	printf 'one\ntwo\n' | runsc run -- $BB wc -l >"$tmp/out" 2>"$tmp/err" ||
 		fail "wc failed: $(cat "$tmp/err")"
 	[ "$(tr -d ' ' <"$tmp/out")" = 2 ] || fail "wc -l printed '$(cat "$tmp/out")'" ;;
 strace)
@@ -86,7 +96,7 @@ bad-flags)
 	run 2 no-such-command ;;
 signal-sleep)
 	# kill -TERM of runsc-c reaches the program: blocked in the sentry.
-	"$R" run -- $BB sleep 60 &
+	"$R" run --platform="$P" -- $BB sleep 60 &
 	pid=$!
 	sleep 0.5
 	kill -TERM $pid
@@ -95,7 +105,7 @@ signal-sleep)
 	[ $st -eq 143 ] || fail "want 143 after SIGTERM, got $st" ;;
 signal-spin)
 	# ... and running application code that never traps.
-	"$R" run -- "$helper" &
+	"$R" run --platform="$P" -- "$helper" &
 	pid=$!
 	sleep 0.5
 	kill -INT $pid

@@ -1,8 +1,10 @@
 /* Run inside the sandbox: tries to reach the host. Nothing it attempts may
  * have a host-visible effect; the harness (stub_isolation.sh) checks the
- * host afterwards. usage: escape paths DIR | escape stubjump DIR */
+ * host afterwards.
+ * usage: escape paths|stubjump|stubmmap|stubmask DIR */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -52,29 +54,115 @@ static int try_paths(const char *dir)
 	return failures ? 1 : 0;
 }
 
-/* Finds `syscall; int3` in the stub code and calls mkdir through it. The
- * platform intercepts it like any other system call: the host never runs
- * it, and the int3 after it ends the program with SIGTRAP. */
-static int stub_jump(const char *dir)
+/* Returns the offset of the first n bytes equal to pat in the stub code,
+ * or -1. */
+static int find_in_stub(const unsigned char *pat, int n)
 {
-	static char p[4096];
 	const unsigned char *code = (const unsigned char *)STUB_BASE;
+
+	for (int i = 0; i + n <= 4096; i++)
+		if (!memcmp(code + i, pat, (size_t)n))
+			return i;
+	return -1;
+}
+
+/* Makes the call nr(a0, a1, a2, a3, a4, a5) with the syscall instruction at
+ * the stub's offset off. What follows it in the stub then runs with our
+ * registers, so we may never come back. */
+static long call_in_stub(int off, long nr, long a0, long a1, long a2, long a3,
+			 long a4, long a5)
+{
+	uintptr_t target = STUB_BASE + (uintptr_t)off;
+	register long r10 __asm__("r10") = a3;
+	register long r8 __asm__("r8") = a4;
+	register long r9 __asm__("r9") = a5;
 	long r;
 
-	snprintf(p, sizeof(p), "%s/created-through-stub", dir);
-	for (int i = 0; i + 2 < 4096; i++) {
-		if (code[i] == 0x0f && code[i + 1] == 0x05 && code[i + 2] == 0xcc) {
-			uintptr_t target = STUB_BASE + (uintptr_t)i;
-			fflush(stdout);
-			__asm__ volatile("call *%[t]"
-					 : "=a"(r)
-					 : [t] "r"(target), "a"((long)SYS_mkdir), "D"(p), "S"(0755L)
-					 : "rcx", "r11", "memory");
-			printf("returned from the stub: %ld\n", r);
-			return 1;
-		}
+	fflush(stdout);
+	__asm__ volatile("call *%[t]"
+			 : "=a"(r)
+			 : [t] "r"(target), "a"(nr), "D"(a0), "S"(a1), "d"(a2),
+			   "r"(r10), "r"(r8), "r"(r9)
+			 : "rcx", "r11", "memory");
+	return r;
+}
+
+/* Finds a syscall instruction in the stub code and calls mkdir through
+ * it: `syscall; int3` (ptrace: the platform intercepts the call like any
+ * other and the int3 after it ends the program with SIGTRAP), else any
+ * syscall instruction (systrap: the stub filter kills the stub). */
+static int stub_jump(const char *dir)
+{
+	static const unsigned char sys_int3[] = {0x0f, 0x05, 0xcc}, sys[] = {0x0f, 0x05};
+	static char p[4096];
+	int off = find_in_stub(sys_int3, 3);
+
+	if (off < 0)
+		off = find_in_stub(sys, 2);
+	if (off < 0) {
+		printf("FAIL: no syscall site found in the stub page\n");
+		return 1;
 	}
-	printf("FAIL: no syscall site found in the stub page\n");
+	snprintf(p, sizeof(p), "%s/created-through-stub", dir);
+	printf("returned from the stub: %ld\n",
+	       call_in_stub(off, SYS_mkdir, (long)p, 0755, 0, 0, 0, 0));
+	return 1;
+}
+
+/* systrap: maps over the stub code through one of its syscall sites (the
+ * stub filter allows mmap below the stub only, so this kills the stub). */
+static int stub_mmap(void)
+{
+	static const unsigned char sys[] = {0x0f, 0x05};
+	int off = find_in_stub(sys, 2);
+
+	if (off < 0) {
+		printf("FAIL: no syscall site found in the stub page\n");
+		return 1;
+	}
+	printf("returned from the stub: %ld\n",
+	       call_in_stub(off, SYS_mmap, (long)STUB_BASE, 4096, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0));
+	return 1;
+}
+
+/* systrap: a forged signal frame through the stub's rt_sigreturn that
+ * blocks every signal it can, then a spin with no syscall. The sentry must
+ * still be able to end the program (its interrupt goes unanswered, so it
+ * kills the stub). */
+static void spin_forever(void)
+{
+	for (volatile unsigned long i = 0;; i++)
+		;
+}
+
+static int stub_mask(void)
+{
+	/* mov $__NR_rt_sigreturn, %eax; syscall */
+	static const unsigned char sigret[] = {0xb8, 0x0f, 0x00, 0x00, 0x00, 0x0f, 0x05};
+	static unsigned long stack[4096] __attribute__((aligned(64)));
+	static unsigned long frame[128] __attribute__((aligned(64)));
+	int off = find_in_stub(sigret, (int)sizeof(sigret));
+
+	if (off < 0) {
+		printf("FAIL: no rt_sigreturn found in the stub page\n");
+		return 1;
+	}
+	memset(frame, 0, sizeof(frame));
+	/* struct ucontext: uc_flags, uc_link, uc_stack (ss_sp, ss_flags,
+	 * ss_size), uc_mcontext.gregs[23], fpregs, reserved[8], uc_sigmask */
+	frame[3] = 2; /* uc_stack.ss_flags = SS_DISABLE */
+	frame[5 + 15] = (unsigned long)&stack[4000];     /* rsp */
+	frame[5 + 16] = (unsigned long)spin_forever;     /* rip */
+	frame[5 + 17] = 0x202;                           /* eflags */
+	frame[5 + 18] = 0x33 | (0x2bUL << 48);           /* cs, ss */
+	frame[37] = ~((1UL << (SIGKILL - 1)) | (1UL << (SIGSTOP - 1))); /* uc_sigmask */
+	printf("spinning with every signal blocked\n");
+	fflush(stdout);
+	__asm__ volatile("mov %0, %%rsp; jmp *%1"
+			 :
+			 : "r"(frame), "r"(STUB_BASE + (uintptr_t)off)
+			 : "memory");
 	return 1;
 }
 
@@ -86,5 +174,9 @@ int main(int argc, char **argv)
 		return try_paths(argv[2]);
 	if (!strcmp(argv[1], "stubjump"))
 		return stub_jump(argv[2]);
+	if (!strcmp(argv[1], "stubmmap"))
+		return stub_mmap();
+	if (!strcmp(argv[1], "stubmask"))
+		return stub_mask();
 	return 2;
 }

@@ -3,8 +3,9 @@
 #
 #   run_test.sh MODE EXPECTED PROGRAM [ARGS...]
 #
-# MODE is "native" (run PROGRAM directly) or "ptrace" (run it in a
-# sandbox with the ptrace platform: $RUNSC_C names the runsc-c binary).
+# MODE is "native" (run PROGRAM directly), or the name of a platform,
+# "ptrace" or "systrap" (run it in a sandbox on that platform: $RUNSC_C
+# names the runsc-c binary).
 # EXPECTED is the exit status the program must end with (128+N when a
 # signal N must kill it). The program gets stdin from /dev/null and its
 # stdout in a regular file, so tests see the same kinds of file natively
@@ -12,7 +13,7 @@
 set -u
 
 if [ $# -lt 3 ]; then
-	echo "usage: $0 native|ptrace EXPECTED PROGRAM [ARGS...]" >&2
+	echo "usage: $0 native|ptrace|systrap EXPECTED PROGRAM [ARGS...]" >&2
 	exit 2
 fi
 mode=$1
@@ -21,12 +22,12 @@ shift 2
 
 case $mode in
 native) ;;
-ptrace)
+ptrace|systrap)
 	if [ -z "${RUNSC_C:-}" ] || [ ! -x "$RUNSC_C" ]; then
 		echo "run_test.sh: RUNSC_C must name the runsc-c binary (is '${RUNSC_C:-}')" >&2
 		exit 2
 	fi
-	set -- "$RUNSC_C" run --platform=ptrace -- "$@"
+	set -- "$RUNSC_C" run --platform="$mode" -- "$@"
 	;;
 *)
 	echo "run_test.sh: unknown mode '$mode'" >&2

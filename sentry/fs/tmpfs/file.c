@@ -76,9 +76,7 @@ static ssize_t tf_write(struct file *f, const void *buf, size_t len, int64_t *po
 	*pos += r;
 	tmpfs_now(&n->mtime);
 	n->ctime = n->mtime;
-	/* Writing clears setuid, and setgid with group execute. */
-	if (in->mode & (S_ISUID | S_ISGID))
-		in->mode &= ~(S_ISUID | ((in->mode & S_IXGRP) ? S_ISGID : 0));
+	/* Set-ID bits are the VFS's to drop (vfs_remove_privs). */
 out:
 	pthread_mutex_unlock(&s->lock);
 	return r;
@@ -91,6 +89,14 @@ static int64_t tf_llseek(struct file *f, int64_t off, int whence)
 
 	pthread_mutex_lock(&s->lock);
 	size = TN(f->inode)->size;
+	/* Holes are the memfd's (Linux's tmpfs reports them too); the
+	 * memfd always has the file's size. */
+	if ((whence == SEEK_DATA || whence == SEEK_HOLE) && off >= 0 && off < size &&
+	    TN(f->inode)->memfd >= 0) {
+		int64_t r = lseek(TN(f->inode)->memfd, off, whence);
+		pthread_mutex_unlock(&s->lock);
+		return r < 0 ? -errno : r;
+	}
 	pthread_mutex_unlock(&s->lock);
 	return generic_llseek(f, off, whence, size);
 }

@@ -206,24 +206,31 @@ out:
 	return r;
 }
 
-/* tmpfs keeps trusted.*, security.* and user.* attributes (the last only
- * on regular files and directories, as Linux does). */
-static int xattr_allowed(struct inode *in, const char *name)
+/* tmpfs keeps trusted.*, security.* and user.* attributes; user.* only
+ * on regular files and directories, where other files read as having
+ * none and refuse writes (Linux's xattr_permission); a bare prefix is
+ * EINVAL (xattr_resolve_name). */
+static int xattr_allowed(struct inode *in, const char *name, bool write)
 {
+	static const char *const prefixes[] = {"trusted.", "security.", "user."};
 	size_t n = strlen(name);
+
 	if (n == 0 || n > XATTR_NAME_MAX)
 		return -ERANGE;
-	if (!strncmp(name, "trusted.", 8) || !strncmp(name, "security.", 9))
-		return 0;
-	if (!strncmp(name, "user.", 5))
-		return S_ISREG(in->mode) || S_ISDIR(in->mode) ? 0 : -EPERM;
+	if (!strncmp(name, "user.", 5) && !S_ISREG(in->mode) && !S_ISDIR(in->mode))
+		return write ? -EPERM : -ENODATA;
+	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
+		size_t p = strlen(prefixes[i]);
+		if (!strncmp(name, prefixes[i], p))
+			return name[p] ? 0 : -EINVAL;
+	}
 	return -EOPNOTSUPP;
 }
 
 ssize_t tmpfs_getxattr(struct inode *in, const char *name, void *buf, size_t len)
 {
 	struct tmpfs_sb *s = TSB(in);
-	ssize_t r = xattr_allowed(in, name);
+	ssize_t r = xattr_allowed(in, name, false);
 
 	if (r < 0)
 		return r;
@@ -251,7 +258,7 @@ int tmpfs_setxattr(struct inode *in, const char *name, const void *val, size_t l
 	struct tmpfs_sb *s = TSB(in);
 	struct tmpfs_xattr *x, **pp;
 	void *copy;
-	int r = xattr_allowed(in, name);
+	int r = xattr_allowed(in, name, true);
 
 	if (r < 0)
 		return r;
@@ -324,7 +331,7 @@ ssize_t tmpfs_listxattr(struct inode *in, char *buf, size_t len)
 int tmpfs_removexattr(struct inode *in, const char *name)
 {
 	struct tmpfs_sb *s = TSB(in);
-	int r = xattr_allowed(in, name);
+	int r = xattr_allowed(in, name, true);
 
 	if (r < 0)
 		return r;

@@ -1,0 +1,103 @@
+/* A systrap thread slot: STUB_SLOT_SIZE bytes of a memfd mapped at a fixed
+ * address in the stub (STUB_SLOTS + n * STUB_SLOT_SIZE) and anywhere in the
+ * sentry. The first page is the message area below; the rest is the stub
+ * thread's signal stack, so a handler finds its slot by rounding its stack
+ * pointer down to STUB_SLOT_SIZE.
+ *
+ * The application can write this memory too (it is mapped in its address
+ * space): the sentry treats everything it reads here as untrusted input.
+ *
+ * Included by the stub assembly: offsets only, no C outside the guard. */
+#ifndef RC_PLATFORM_SYSTRAP_SLOT_H
+#define RC_PLATFORM_SYSTRAP_SLOT_H
+
+/* state: the futex word that passes the turn between stub and sentry. */
+#define SLOT_RUNNING 0 /* the stub thread runs application code */
+#define SLOT_STOPPED 1 /* the stub reported a stop or a result: the sentry's turn */
+#define SLOT_CMD 2     /* the sentry posted a command: the stub's turn */
+
+/* Commands (cmd). */
+#define CMD_RESUME 1   /* apply gregs (and fs/gs base) and return to the application */
+#define CMD_SYSCALL 2  /* run syscall nr(args) from the stub code; result */
+#define CMD_MMAP_FD 3  /* receive one fd on the channel, mmap(args[0..3], fd,
+			* args[5]), close it; result */
+
+/* flags, written by the sentry. */
+#define SLOT_F_FSGSBASE 1 /* rd/wrfsbase work: read and set the bases directly */
+#define SLOT_F_SETFSGS 2  /* without them: set both bases with arch_prctl */
+
+#define SM_STATE 0x00        /* u32 */
+#define SM_SENTRY_SLEEPING 0x04 /* u32: the sentry may be in FUTEX_WAIT */
+#define SM_STUB_SLEEPING 0x08   /* u32: the stub may be in FUTEX_WAIT */
+#define SM_FLAGS 0x0c        /* u32 */
+#define SM_PID 0x10          /* the stub's host pid (or -errno of its fork) */
+#define SM_SPIN 0x18         /* how long the stub spins before sleeping */
+#define SM_SIGNO 0x20        /* stop report: the signal */
+#define SM_CODE 0x28         /* ... si_code */
+#define SM_ADDR 0x30         /* ... si_addr */
+#define SM_FPSTATE 0x38      /* ... uc_mcontext.fpregs: the frame's xsave area */
+#define SM_FS_BASE 0x40
+#define SM_GS_BASE 0x48
+#define SM_CMD 0x50
+#define SM_NR 0x58
+#define SM_ARGS 0x60         /* 6 x u64 */
+#define SM_RESULT 0x90
+#define SM_UCONTEXT 0x98     /* ... the frame's ucontext */
+#define SM_GREGS 0xa0        /* 23 x u64: uc_mcontext.gregs */
+#define SM_NGREGS 23
+#define SM_NGREGS_SET 18     /* R8 .. EFL: what a resume writes back */
+#define SM_MSGHDR 0x180      /* recvmsg scratch: struct msghdr (56 bytes) */
+#define SM_IOV 0x1b8         /* struct iovec */
+#define SM_BYTE 0x1c8
+#define SM_CMSG 0x1d0        /* room for CMSG_SPACE(2 * sizeof(int)) */
+#define SM_SIGACT 0x200      /* birth scratch: kernel struct sigaction */
+#define SM_ALTSTACK 0x220    /* birth scratch: stack_t */
+#define SM_END 0x240
+/* The signal stack: the rest of the slot. */
+#define SLOT_STACK 0x1000
+
+/* Offsets into the kernel's signal frame (x86-64). */
+#define UC_STACK 16
+#define UC_GREGS 40
+#define UC_FPREGS 224
+#define UC_SIGMASK 296
+#define SI_CODE 8
+#define SI_ADDR 16
+#define CMSG_FD0 16          /* CMSG_DATA within the cmsghdr */
+
+/* The signal that interrupts a running stub thread. */
+#define SYSTRAP_SIG_INTR 10  /* SIGUSR1 */
+
+#ifndef __ASSEMBLER__
+#include <stdint.h>
+
+/* The same layout as a C struct, for the sentry. */
+struct systrap_slot {
+	uint32_t state;
+	uint32_t sentry_sleeping;
+	uint32_t stub_sleeping;
+	uint32_t flags;
+	int64_t pid;
+	uint64_t spin;
+	uint64_t signo, code, addr, fpstate;
+	uint64_t fs_base, gs_base;
+	uint64_t cmd, nr, args[6];
+	uint64_t result;
+	uint64_t ucontext;
+	uint64_t gregs[SM_NGREGS];
+	uint8_t pad[SM_MSGHDR - SM_GREGS - 8 * SM_NGREGS];
+	uint8_t recv[SM_SIGACT - SM_MSGHDR];
+};
+
+_Static_assert(__builtin_offsetof(struct systrap_slot, pid) == SM_PID, "slot layout");
+_Static_assert(__builtin_offsetof(struct systrap_slot, signo) == SM_SIGNO, "slot layout");
+_Static_assert(__builtin_offsetof(struct systrap_slot, fs_base) == SM_FS_BASE, "slot layout");
+_Static_assert(__builtin_offsetof(struct systrap_slot, cmd) == SM_CMD, "slot layout");
+_Static_assert(__builtin_offsetof(struct systrap_slot, args) == SM_ARGS, "slot layout");
+_Static_assert(__builtin_offsetof(struct systrap_slot, result) == SM_RESULT, "slot layout");
+_Static_assert(__builtin_offsetof(struct systrap_slot, ucontext) == SM_UCONTEXT, "slot layout");
+_Static_assert(__builtin_offsetof(struct systrap_slot, gregs) == SM_GREGS, "slot layout");
+_Static_assert(__builtin_offsetof(struct systrap_slot, recv) == SM_MSGHDR, "slot layout");
+#endif
+
+#endif

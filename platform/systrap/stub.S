@@ -1,0 +1,404 @@
+/* The systrap platform's stub code. Copied to STUB_BASE; position
+ * independent; the factory and a newborn stub have no stack (the one they
+ * were forked with is unmapped), a signal handler runs on its slot's
+ * signal stack (slot.h).
+ *
+ * systrap_factory_entry runs once, in the factory: it unmaps everything
+ * but the stub region and the vDSO, then serves the sentry: for each
+ * datagram carrying [channel, slot memfd] it maps the slot, forks, and
+ * drops its copies. The child takes the channel as fd 0, installs its
+ * signal stack and handlers and the stub filter, and stops at
+ * systrap_birth, from where the sentry runs the application.
+ *
+ * systrap_handler catches every stop: SIGSYS (a trapped syscall), faults,
+ * and SYSTRAP_SIG_INTR (the sentry's interrupt). It copies the frame's
+ * registers to the slot, hands the turn to the sentry (SM_STATE), runs the
+ * commands the sentry posts, and on CMD_RESUME writes the registers back
+ * into the frame and returns through rt_sigreturn. */
+#include <asm/unistd_64.h>
+
+#include "platform/stub.h"
+#include "platform/systrap/slot.h"
+
+#define EINTR 4
+#define EINVAL 22
+#define EPROTO 71
+#define SIGKILL 9
+#define SIGTRAP 5
+#define SIGILL 4
+#define SIGBUS 7
+#define SIGFPE 8
+#define SIGSEGV 11
+#define SIGSYS 31
+#define SA_SIGINFO 4
+#define SA_ONSTACK 0x08000000
+#define SA_RESTORER 0x04000000
+#define PROT_RW 3
+#define MAP_SHARED 1
+#define MAP_FIXED 0x10
+#define MSG_DONTWAIT 0x40
+#define FUTEX_WAIT 0
+#define FUTEX_WAKE 1
+#define PR_SET_PDEATHSIG 1
+#define SECCOMP_SET_MODE_FILTER 1
+#define ARCH_SET_GS 0x1001
+#define ARCH_SET_FS 0x1002
+#define SOL_SOCKET 1
+#define SCM_RIGHTS 1
+
+/* A fresh msghdr for one datagram with up to two fds, at SM_MSGHDR(%rbx).
+ * recvmsg rewrites msg_controllen, so it is rebuilt for every call. */
+.macro prepare_recv
+	xor %eax, %eax
+	mov %rax, SM_MSGHDR+0(%rbx)
+	mov %rax, SM_MSGHDR+8(%rbx)
+	lea SM_IOV(%rbx), %rcx
+	mov %rcx, SM_MSGHDR+16(%rbx)
+	movq $1, SM_MSGHDR+24(%rbx)
+	lea SM_CMSG(%rbx), %rcx
+	mov %rcx, SM_MSGHDR+32(%rbx)
+	movq $24, SM_MSGHDR+40(%rbx)
+	mov %rax, SM_MSGHDR+48(%rbx)
+	lea SM_BYTE(%rbx), %rcx
+	mov %rcx, SM_IOV(%rbx)
+	movq $1, SM_IOV+8(%rbx)
+	mov %rax, SM_CMSG(%rbx)
+	mov %rax, SM_CMSG+8(%rbx)
+	movq $-1, SM_CMSG+16(%rbx)
+.endm
+
+/* futex(&SM_STATE(%rbx), FUTEX_WAKE, 1) */
+.macro wake_state
+	lea SM_STATE(%rbx), %rdi
+	mov $FUTEX_WAKE, %esi
+	mov $1, %edx
+	xor %r10d, %r10d
+	mov $__NR_futex, %eax
+	syscall
+.endm
+
+.macro set_handler sig
+	mov $\sig, %edi
+	lea SM_SIGACT(%rbx), %rsi
+	xor %edx, %edx
+	mov $8, %r10d
+	mov $__NR_rt_sigaction, %eax
+	syscall
+	test %rax, %rax
+	jnz .Ldie
+.endm
+
+	.section .text.rc_systrap_stub, "ax", @progbits
+	.balign 4096
+	.globl systrap_blob_start
+systrap_blob_start:
+	/* Nothing ends at the page's first byte: the filter counts a syscall
+	 * whose next instruction is STUB_BASE as application code. */
+	ud2
+
+	/* %rdi: struct stub_params * (in the stub data page) */
+	.globl systrap_factory_entry
+systrap_factory_entry:
+	mov %rdi, %r15
+	mov 0(%r15), %r14 /* n_unmap */
+	lea 8(%r15), %r13 /* unmap[] */
+1:	test %r14, %r14
+	jz .Lfactory_loop
+	mov $__NR_munmap, %eax
+	mov 0(%r13), %rdi
+	mov 8(%r13), %rsi
+	syscall
+	add $16, %r13
+	dec %r14
+	jmp 1b
+
+.Lfactory_loop:
+	movabs $(STUB_DATA_SCRATCH - SM_MSGHDR), %rbx
+	prepare_recv
+	xor %edi, %edi /* STUB_CTRL_FD */
+	lea SM_MSGHDR(%rbx), %rsi
+	xor %edx, %edx
+	mov $__NR_recvmsg, %eax
+	syscall
+	cmp $-EINTR, %rax
+	je .Lfactory_loop
+	test %rax, %rax
+	jle .Ldie /* the sentry is gone */
+	/* Only ever [channel, memfd] from the sentry. */
+	cmpq $24, SM_CMSG(%rbx)
+	jne .Lfactory_loop
+	cmpl $SOL_SOCKET, SM_CMSG+8(%rbx)
+	jne .Lfactory_loop
+	cmpl $SCM_RIGHTS, SM_CMSG+12(%rbx)
+	jne .Lfactory_loop
+	movslq SM_CMSG+16(%rbx), %r12 /* the new stub's channel */
+	movslq SM_CMSG+20(%rbx), %r13 /* its slot */
+	mov $__NR_mmap, %eax
+	movabs $STUB_SLOTS, %rdi
+	mov $STUB_SLOT_SIZE, %esi
+	mov $PROT_RW, %edx
+	mov $(MAP_SHARED | MAP_FIXED), %r10d
+	mov %r13, %r8
+	xor %r9d, %r9d
+	syscall
+	cmp $-4095, %rax
+	jae .Lfactory_close /* the sentry's wait for the birth gives up */
+	mov $__NR_fork, %eax
+	syscall
+	test %rax, %rax
+	jz .Lchild
+	jns 2f
+	/* No child: tell the sentry, which waits on the slot. */
+	movabs $STUB_SLOTS, %rbx
+	mov %rax, SM_PID(%rbx)
+	mov $SLOT_STOPPED, %eax
+	xchg %eax, SM_STATE(%rbx)
+	wake_state
+2:	mov $__NR_munmap, %eax
+	movabs $STUB_SLOTS, %rdi
+	mov $STUB_SLOT_SIZE, %esi
+	syscall
+.Lfactory_close:
+	mov $__NR_close, %eax
+	mov %r12, %rdi
+	syscall
+	mov $__NR_close, %eax
+	mov %r13, %rdi
+	syscall
+	jmp .Lfactory_loop
+
+	/* A new stub: %r12 its channel, %r13 its slot's memfd (mapped at
+	 * STUB_SLOTS, slot 0). */
+.Lchild:
+	movabs $STUB_SLOTS, %rbx
+	mov $__NR_dup2, %eax
+	mov %r12, %rdi
+	xor %esi, %esi
+	syscall
+	test %rax, %rax
+	jnz .Ldie
+	mov $__NR_close, %eax
+	mov %r12, %rdi
+	syscall
+	mov $__NR_close, %eax
+	mov %r13, %rdi
+	syscall
+	mov $__NR_getpid, %eax
+	syscall
+	mov %rax, SM_PID(%rbx)
+	/* The signal stack: the slot past its message page. */
+	lea SLOT_STACK(%rbx), %rax
+	mov %rax, SM_ALTSTACK(%rbx)
+	movq $0, SM_ALTSTACK+8(%rbx)
+	movq $(STUB_SLOT_SIZE - SLOT_STACK), SM_ALTSTACK+16(%rbx)
+	lea SM_ALTSTACK(%rbx), %rdi
+	xor %esi, %esi
+	mov $__NR_sigaltstack, %eax
+	syscall
+	test %rax, %rax
+	jnz .Ldie
+	/* One handler for every stop, every signal blocked while it runs:
+	 * a fault inside it kills the stub (a blocked forced signal takes
+	 * its default action). */
+	lea systrap_handler(%rip), %rax
+	mov %rax, SM_SIGACT+0(%rbx)
+	movq $(SA_SIGINFO | SA_ONSTACK | SA_RESTORER), SM_SIGACT+8(%rbx)
+	lea systrap_restorer(%rip), %rax
+	mov %rax, SM_SIGACT+16(%rbx)
+	movq $-1, SM_SIGACT+24(%rbx)
+	set_handler SIGSYS
+	set_handler SIGSEGV
+	set_handler SIGBUS
+	set_handler SIGFPE
+	set_handler SIGILL
+	set_handler SIGTRAP
+	set_handler SYSTRAP_SIG_INTR
+	mov $__NR_prctl, %eax
+	mov $PR_SET_PDEATHSIG, %edi
+	mov $SIGKILL, %esi
+	syscall
+	/* From here the stub filter holds too (on top of the factory's). */
+	mov $__NR_seccomp, %eax
+	mov $SECCOMP_SET_MODE_FILTER, %edi
+	xor %esi, %esi
+	movabs $STUB_DATA_FPROG, %rdx
+	syscall
+	test %rax, %rax
+	jnz .Ldie
+	/* The birth stop: the SIGTRAP handler reports it and waits. */
+	.globl systrap_birth
+systrap_birth:
+	int3
+.Ldie:
+	/* With every signal blocked (or no handler yet), the SIGILL kills. */
+	ud2
+
+	/* %edi: signal, %rsi: siginfo, %rdx: ucontext */
+	.globl systrap_handler
+systrap_handler:
+	/* Only ever on a slot's signal stack: anywhere else the application
+	 * has moved it (by a sigreturn through our code), so die. */
+	mov %rsp, %rax
+	movabs $STUB_SLOTS, %rcx
+	sub %rcx, %rax
+	jb .Ldie
+	cmp $(STUB_SLOTS_END - STUB_SLOTS), %rax
+	jae .Ldie
+	mov %rsp, %rbx
+	and $-STUB_SLOT_SIZE, %rbx
+	mov %rsi, %r12
+	mov %rdx, %r13
+	movslq %edi, %rax
+	mov %rax, SM_SIGNO(%rbx)
+	movslq SI_CODE(%r12), %rax
+	mov %rax, SM_CODE(%rbx)
+	mov SI_ADDR(%r12), %rax
+	mov %rax, SM_ADDR(%rbx)
+	mov UC_FPREGS(%r13), %rax
+	mov %rax, SM_FPSTATE(%rbx)
+	mov %r13, SM_UCONTEXT(%rbx)
+	lea UC_GREGS(%r13), %rsi
+	lea SM_GREGS(%rbx), %rdi
+	mov $SM_NGREGS, %ecx
+	rep movsq
+	testl $SLOT_F_FSGSBASE, SM_FLAGS(%rbx)
+	jz .Lreport
+	rdfsbase %rax
+	mov %rax, SM_FS_BASE(%rbx)
+	rdgsbase %rax
+	mov %rax, SM_GS_BASE(%rbx)
+
+	/* The sentry's turn; wake it only if it sleeps. The xchg is a full
+	 * barrier between our store of the state and the load of the flag
+	 * (the sentry sets the flag, then rereads the state). */
+.Lreport:
+	mov $SLOT_STOPPED, %eax
+	xchg %eax, SM_STATE(%rbx)
+	cmpl $0, SM_SENTRY_SLEEPING(%rbx)
+	je .Lwait
+	wake_state
+
+	/* Spin SM_SPIN rounds for the sentry's command, then sleep. */
+.Lwait:
+	mov SM_SPIN(%rbx), %r14
+3:	cmpl $SLOT_CMD, SM_STATE(%rbx)
+	je .Lcommand
+	test %r14, %r14
+	jz 4f
+	dec %r14
+	pause
+	jmp 3b
+4:	movl $1, SM_STUB_SLEEPING(%rbx)
+	mfence
+	cmpl $SLOT_CMD, SM_STATE(%rbx)
+	je 5f
+	lea SM_STATE(%rbx), %rdi
+	mov $FUTEX_WAIT, %esi
+	mov $SLOT_STOPPED, %edx
+	xor %r10d, %r10d
+	mov $__NR_futex, %eax
+	syscall
+5:	movl $0, SM_STUB_SLEEPING(%rbx)
+	jmp 3b
+
+.Lcommand:
+	mov SM_CMD(%rbx), %rax
+	cmp $CMD_RESUME, %rax
+	je .Lresume
+	cmp $CMD_SYSCALL, %rax
+	je .Lsyscall
+	cmp $CMD_MMAP_FD, %rax
+	je .Lmmap_fd
+	movq $-EINVAL, SM_RESULT(%rbx)
+	jmp .Lreport
+
+.Lsyscall:
+	mov SM_NR(%rbx), %rax
+	mov SM_ARGS+0(%rbx), %rdi
+	mov SM_ARGS+8(%rbx), %rsi
+	mov SM_ARGS+16(%rbx), %rdx
+	mov SM_ARGS+24(%rbx), %r10
+	mov SM_ARGS+32(%rbx), %r8
+	mov SM_ARGS+40(%rbx), %r9
+	syscall
+	mov %rax, SM_RESULT(%rbx)
+	jmp .Lreport
+
+	/* The sentry has sent one fd on our channel: take it, map it,
+	 * close it. */
+.Lmmap_fd:
+	prepare_recv
+	xor %edi, %edi /* STUB_CTRL_FD */
+	lea SM_MSGHDR(%rbx), %rsi
+	mov $MSG_DONTWAIT, %edx
+	mov $__NR_recvmsg, %eax
+	syscall
+	test %rax, %rax
+	js 7f
+	cmpq $20, SM_CMSG(%rbx) /* CMSG_LEN(sizeof(int)): exactly one fd */
+	jne 6f
+	cmpl $SOL_SOCKET, SM_CMSG+8(%rbx)
+	jne 6f
+	cmpl $SCM_RIGHTS, SM_CMSG+12(%rbx)
+	jne 6f
+	movslq SM_CMSG+16(%rbx), %r15
+	mov SM_ARGS+0(%rbx), %rdi
+	mov SM_ARGS+8(%rbx), %rsi
+	mov SM_ARGS+16(%rbx), %rdx
+	mov SM_ARGS+24(%rbx), %r10
+	mov %r15, %r8
+	mov SM_ARGS+40(%rbx), %r9
+	mov $__NR_mmap, %eax
+	syscall
+	mov %rax, SM_RESULT(%rbx)
+	mov %r15, %rdi
+	mov $__NR_close, %eax
+	syscall
+	jmp .Lreport
+6:	movq $-EPROTO, SM_RESULT(%rbx)
+	jmp .Lreport
+7:	mov %rax, SM_RESULT(%rbx)
+	jmp .Lreport
+
+.Lresume:
+	lea SM_GREGS(%rbx), %rsi
+	lea UC_GREGS(%r13), %rdi
+	mov $SM_NGREGS_SET, %ecx
+	rep movsq
+	testl $SLOT_F_FSGSBASE, SM_FLAGS(%rbx)
+	jz 8f
+	mov SM_FS_BASE(%rbx), %rax
+	wrfsbase %rax
+	mov SM_GS_BASE(%rbx), %rax
+	wrgsbase %rax
+	jmp 9f
+8:	testl $SLOT_F_SETFSGS, SM_FLAGS(%rbx)
+	jz 9f
+	andl $~SLOT_F_SETFSGS, SM_FLAGS(%rbx)
+	mov $ARCH_SET_FS, %edi
+	mov SM_FS_BASE(%rbx), %rsi
+	mov $__NR_arch_prctl, %eax
+	syscall
+	mov $ARCH_SET_GS, %edi
+	mov SM_GS_BASE(%rbx), %rsi
+	mov $__NR_arch_prctl, %eax
+	syscall
+	/* Undo whatever a forged frame set before: nothing blocked, our own
+	 * signal stack. */
+9:	movq $0, UC_SIGMASK(%r13)
+	lea SLOT_STACK(%rbx), %rax
+	mov %rax, UC_STACK+0(%r13)
+	movl $0, UC_STACK+8(%r13)
+	movq $(STUB_SLOT_SIZE - SLOT_STACK), UC_STACK+16(%r13)
+	movl $SLOT_RUNNING, SM_STATE(%rbx)
+	ret /* to systrap_restorer */
+
+	.globl systrap_restorer
+systrap_restorer:
+	mov $__NR_rt_sigreturn, %eax
+	syscall
+	ud2
+
+	.globl systrap_blob_end
+systrap_blob_end:
+	.section .note.GNU-stack, "", @progbits
