@@ -2,6 +2,7 @@
 
 #include <asm/prctl.h>
 #include <fcntl.h>
+#include <linux/futex.h>
 #include <linux/random.h>
 #include <sched.h>
 #include <signal.h>
@@ -118,6 +119,12 @@ const struct abi_name abi_fcntl_cmds[] = {
 	N(F_OFD_SETLK), N(F_OFD_SETLKW), N(F_SETLEASE), N(F_GETLEASE),
 	N(F_NOTIFY), N(F_DUPFD_CLOEXEC), N(F_SETPIPE_SZ), N(F_GETPIPE_SZ),
 	N(F_ADD_SEALS), N(F_GET_SEALS), END};
+
+const struct abi_name abi_futex_ops[] = {
+	N(FUTEX_WAIT), N(FUTEX_WAKE), N(FUTEX_FD), N(FUTEX_REQUEUE),
+	N(FUTEX_CMP_REQUEUE), N(FUTEX_WAKE_OP), N(FUTEX_LOCK_PI), N(FUTEX_UNLOCK_PI),
+	N(FUTEX_TRYLOCK_PI), N(FUTEX_WAIT_BITSET), N(FUTEX_WAKE_BITSET),
+	N(FUTEX_WAIT_REQUEUE_PI), N(FUTEX_CMP_REQUEUE_PI), {13, "FUTEX_LOCK_PI2"}, END};
 
 const struct abi_name abi_whence[] = {
 	N(SEEK_SET), N(SEEK_CUR), N(SEEK_END), N(SEEK_DATA), N(SEEK_HOLE), END};

@@ -17,7 +17,7 @@ extern const struct abi_name abi_mmap_prot[], abi_mmap_flags[],
 extern const struct abi_name abi_clock_ids[], abi_arch_prctl_codes[],
 	abi_rlimit_resources[], abi_madvise_advice[], abi_sigprocmask_how[],
 	abi_prctl_options[], abi_ioctl_requests[], abi_signals[],
-	abi_fcntl_cmds[], abi_whence[];
+	abi_fcntl_cmds[], abi_whence[], abi_futex_ops[];
 
 /* Formats set bits as "A|B|0x40"; returns the length written (snprintf
  * rules: output truncated to cap). "0" for no bits. */

@@ -170,20 +170,20 @@ int confine_mount_ns(struct gofer_state *g)
 		trees[i] = -1;
 	e = enter();
 	if (e < 0) {
-		log_debug("gofer: no mount namespace (%s): relying on openat2 and seccomp",
+		log_debug("no mount namespace (%s): relying on openat2 and seccomp",
 			  strerror(-e));
 		return 0;
 	}
 	e = prepare(g, trees, &newroot);
 	if (e < 0) {
-		log_debug("gofer: cannot build a private mount tree (%s): relying on "
+		log_debug("cannot build a private mount tree (%s): relying on "
 			  "openat2 and seccomp", strerror(-e));
 		e = 0;
 		goto out;
 	}
 	e = pivot(g, trees);
 	if (e < 0)
-		log_err("gofer: cannot switch to its private mount tree: %s", strerror(-e));
+		log_err("cannot switch to its private mount tree: %s", strerror(-e));
 out:
 	for (int i = 0; i < g->nmounts; i++)
 		if (trees[i] >= 0)

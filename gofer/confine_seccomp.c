@@ -67,7 +67,7 @@ int confine_seccomp(const struct gofer_state *g)
 	if (r == 0)
 		r = seccomp_load(ctx);
 	if (r < 0)
-		log_err("gofer: cannot install its seccomp filter: %s", strerror(-r));
+		log_err("cannot install its seccomp filter: %s", strerror(-r));
 	seccomp_release(ctx);
 	return r;
 }

@@ -125,7 +125,7 @@ static int open_mounts(struct gofer_state *g)
 	for (int i = 0; i < g->nmounts; i++) {
 		g->mounts[i].fd = open(g->mounts[i].host, O_PATH | O_DIRECTORY | O_CLOEXEC);
 		if (g->mounts[i].fd < 0) {
-			log_err("gofer: cannot open %s: %s", g->mounts[i].host, strerror(errno));
+			log_err("cannot open %s: %s", g->mounts[i].host, strerror(errno));
 			return -errno;
 		}
 	}
@@ -187,12 +187,12 @@ int gofer_main(int argc, char **argv)
 		free_state(&g);
 		return 2;
 	}
-	log_init("runsc-c", 2, lvl);
+	log_init("runsc-c gofer", 2, lvl);
 	/* Dies with the front end that started it, and with the channel. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	e = check_channel(g.chan);
 	if (e < 0) {
-		log_err("gofer: --fd=%d is not a seqpacket socket: %s", g.chan, strerror(-e));
+		log_err("--fd=%d is not a seqpacket socket: %s", g.chan, strerror(-e));
 		goto fail;
 	}
 	/* Modes are the sentry's, exact; umask is its business. */
@@ -217,10 +217,10 @@ int gofer_main(int argc, char **argv)
 	if (e == 0)
 		e = confine_seccomp(&g);
 	if (e < 0) {
-		log_err("gofer: cannot start: %s", strerror(-e));
+		log_err("cannot start: %s", strerror(-e));
 		goto fail;
 	}
-	log_debug("gofer: serving %d mount(s) on fd %d", g.nmounts, g.chan);
+	log_debug("serving %d mount(s) on fd %d", g.nmounts, g.chan);
 	e = gofer_serve(&g);
 	node_table_free();
 	free_state(&g);

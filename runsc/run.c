@@ -30,36 +30,6 @@ static void on_signal(int sig)
 	errno = saved;
 }
 
-/* Finds PROGRAM as a shell would: a name with a slash as is, else on
- * $PATH. Returns a malloc'd absolute path, or NULL with errno set. */
-static char *resolve(const char *prog)
-{
-	char buf[PATH_MAX];
-	const char *path = getenv("PATH");
-	int saved = ENOENT;
-
-	if (strchr(prog, '/'))
-		return realpath(prog, NULL);
-	if (!path || !*path)
-		path = "/usr/local/bin:/usr/bin:/bin";
-	while (*path) {
-		const char *end = strchr(path, ':');
-		size_t n = end ? (size_t)(end - path) : strlen(path);
-		struct stat st;
-		snprintf(buf, sizeof(buf), "%.*s/%s", (int)n, n ? path : ".", prog);
-		if (stat(buf, &st) == 0 && S_ISREG(st.st_mode)) {
-			if (access(buf, X_OK) == 0)
-				return realpath(buf, NULL);
-			saved = EACCES;
-		}
-		path += n;
-		if (*path == ':')
-			path++;
-	}
-	errno = saved;
-	return NULL;
-}
-
 static int status_to_exit(int st)
 {
 	if (WIFEXITED(st))
@@ -75,7 +45,8 @@ int cmd_run(int argc, char **argv)
 	struct sandbox sb;
 	struct ctl_reply rep;
 	struct wbuf w;
-	char *exe = NULL;
+	const char *exe = NULL;
+	char cwdbuf[PATH_MAX];
 	int fd = -1, ret = 126, fds[4], nfds = 3;
 	uint32_t pid = 0;
 	int start_seq, wait_seq = -1;
@@ -86,28 +57,12 @@ int cmd_run(int argc, char **argv)
 		return ret == 1 ? 0 : ret;
 	}
 	ret = 126;
-	/* Until the gofer serves the root, the program is found and opened
-	 * on the host and its fd handed to the sentry. */
-	exe = resolve(o.argv[0]);
-	if (!exe) {
-		int e = errno;
-		fprintf(stderr, "runsc-c: %s: %s\n", o.argv[0],
-			e == ENOENT && !strchr(o.argv[0], '/') ? "command not found"
-								 : strerror(e));
-		run_options_free(&o);
-		return e == EACCES ? 126 : 127;
-	}
-	fd = open(exe, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || access(exe, X_OK) < 0) {
-		int e = errno;
-		fprintf(stderr, "runsc-c: %s: %s\n", exe, strerror(e));
-		if (fd >= 0)
-			close(fd);
-		free(exe);
-		run_options_free(&o);
-		return e == ENOENT ? 127 : 126;
-	}
-	nfds = 4;
+	/* The program is found and opened inside the sandbox, through its
+	 * own filesystem ($PATH from the sandbox's environment). With the
+	 * host's / as the root, it starts where the caller is, so relative
+	 * paths mean what they mean outside. */
+	if (!o.cwd && !strcmp(o.cfg.root, "/") && getcwd(cwdbuf, sizeof(cwdbuf)))
+		o.cwd = cwdbuf;
 
 	if (pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
 		perror("runsc-c: pipe");
@@ -202,7 +157,6 @@ int cmd_run(int argc, char **argv)
 	sandbox_send(&sb, CTL_SHUTDOWN, NULL, NULL, 0);
 out:
 	sandbox_close(&sb);
-	free(exe);
 	run_options_free(&o);
 	return ret;
 }

@@ -7,6 +7,8 @@
 #include <sys/stat.h>
 
 #include "lib/log.h"
+#include "sentry/fs/gofer/gofer_fs.h"
+#include "sentry/fs/overlay/overlay.h"
 #include "sentry/fs/standard_mounts.h"
 #include "sentry/fs/tmpfs/tmpfs.h"
 #include "sentry/kernel/creds.h"
@@ -145,12 +147,76 @@ static int mount_tmpfs(const char *dst, uint64_t size, uint32_t mode, unsigned f
 	return r;
 }
 
-int fs_setup(const struct fs_config *cfg)
+/* Mounts a filesystem's root inode (reference taken) at dst. */
+static int mount_root(struct superblock *sb, struct inode *rin, const char *dst,
+		      unsigned flags, const char *source)
 {
+	struct dentry *d = dentry_new_root(rin);
+	struct path where;
 	int r;
 
-	/* Until the gofer serves host files, the root is an empty tmpfs. */
-	r = mount_tmpfs("/", 0, 0755, 0);
+	if (!d) {
+		inode_put(rin);
+		return -ENOMEM;
+	}
+	if (!strcmp(dst, "/")) {
+		r = vfs_mount(sb, d, NULL, flags, source, NULL, NULL);
+	} else {
+		r = mountpoint(dst, &where);
+		if (r == 0) {
+			r = vfs_mount(sb, d, &where, flags, source, NULL, NULL);
+			path_put(&where);
+		}
+	}
+	dentry_put(d);
+	return r;
+}
+
+/* The root: the gofer's tree, under an in-memory overlay unless it is to
+ * be read-only; an empty tmpfs when there are no host files at all. */
+static int mount_rootfs(const struct fs_config *cfg)
+{
+	struct superblock *gsb, *usb, *osb;
+	struct inode *groot, *upper, *oroot;
+	struct creds root;
+	int r;
+
+	if (cfg->gofer_fd < 0)
+		return mount_tmpfs("/", 0, 0755, 0);
+	r = goferfs_attach(cfg->gofer_fd);
+	if (r == 0)
+		r = goferfs_mount(0, !cfg->overlay, &gsb, &groot);
+	if (r < 0)
+		return r;
+	if (!cfg->overlay) {
+		r = mount_root(gsb, groot, "/", MNT_RDONLY, "gofer");
+		sb_put(gsb);
+		return r;
+	}
+	creds_init_root(&root);
+	usb = tmpfs_new(0, 0755, &root, &upper);
+	if (!usb) {
+		inode_put(groot);
+		sb_put(gsb);
+		return -ENOMEM;
+	}
+	osb = overlay_new(groot, upper, &oroot);
+	inode_put(groot);
+	inode_put(upper);
+	r = osb ? mount_root(osb, oroot, "/", 0, "overlay") : -ENOMEM;
+	sb_put(osb);
+	sb_put(usb);
+	sb_put(gsb);
+	return r;
+}
+
+int fs_setup(const struct fs_config *cfg)
+{
+	struct superblock *sb;
+	struct inode *rin;
+	int r;
+
+	r = mount_rootfs(cfg);
 	if (r < 0) {
 		log_err("cannot mount the root: %s", strerror(-r));
 		return r;
@@ -165,7 +231,11 @@ int fs_setup(const struct fs_config *cfg)
 			r = mount_tmpfs(m->dst, m->size, 01777, m->readonly ? MNT_RDONLY : 0);
 			break;
 		case MOUNT_BIND:
-			r = -ENOSYS;
+			r = goferfs_mount(m->gofer_index, m->readonly, &sb, &rin);
+			if (r == 0) {
+				r = mount_root(sb, rin, m->dst, m->readonly ? MNT_RDONLY : 0, "bind");
+				sb_put(sb);
+			}
 			break;
 		}
 		if (r < 0) {

@@ -32,6 +32,9 @@ struct vma {
 	enum vma_kind kind;
 	uint64_t off;      /* file offset of start */
 	char *name;        /* path of a file mapping, or NULL */
+	/* Nonzero for shared mappings: what is mapped (a file, or one shared
+	 * anonymous region), for futex keys shared across processes. */
+	uint64_t shared_id;
 	uint64_t dev, ino; /* identity of the mapped file, for merging and maps */
 };
 
@@ -86,6 +89,9 @@ long mm_mincore(struct task *t, uint64_t addr, uint64_t len, uint64_t uvec);
 long mm_map_fixed(struct mm *mm, uint64_t addr, uint64_t len, int prot,
 		  int vflags, enum vma_kind kind, int hostfd, uint64_t off,
 		  const char *name, uint64_t dev, uint64_t ino);
+long mm_map_fixed_shared(struct mm *mm, uint64_t addr, uint64_t len, int prot,
+			 int vflags, enum vma_kind kind, int hostfd, uint64_t off,
+			 const char *name, uint64_t dev, uint64_t ino, uint64_t shared_id);
 
 /* Copy-in/out (copy.c): 0 or -EFAULT for the whole range. */
 int copy_from_user(struct task *t, void *dst, uint64_t src, size_t len);

@@ -2,6 +2,7 @@
  * rules here, then carried out by a host call the sentry constructs in
  * the stub (always at an address the sentry chose). */
 #include <errno.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -73,10 +74,19 @@ long mm_map_fixed(struct mm *mm, uint64_t addr, uint64_t len, int prot,
 		  int vflags, enum vma_kind kind, int hostfd, uint64_t off,
 		  const char *name, uint64_t dev, uint64_t ino)
 {
+	return mm_map_fixed_shared(mm, addr, len, prot, vflags, kind, hostfd, off, name, dev,
+				   ino, 0);
+}
+
+long mm_map_fixed_shared(struct mm *mm, uint64_t addr, uint64_t len, int prot,
+			 int vflags, enum vma_kind kind, int hostfd, uint64_t off,
+			 const char *name, uint64_t dev, uint64_t ino, uint64_t shared_id)
+{
 	int hflags = MAP_FIXED | (vflags & VMA_SHARED ? MAP_SHARED : MAP_PRIVATE);
 	struct vma v = {.start = addr, .end = addr + len, .prot = prot,
 			.flags = vflags, .kind = kind, .off = off,
-			.name = (char *)name, .dev = dev, .ino = ino};
+			.name = (char *)name, .dev = dev, .ino = ino,
+			.shared_id = shared_id};
 	long r;
 
 	if (hostfd < 0)
@@ -110,6 +120,7 @@ long mm_mmap(struct task *t, uint64_t addr, uint64_t len, int prot, int flags,
 	bool fixed = flags & (MAP_FIXED | MAP_FIXED_NOREPLACE);
 	struct file *f = NULL;
 	char *name = NULL;
+	uint64_t shared_id = 0;
 	int hostfd = -1, vflags = 0;
 	struct k_stat st = {0};
 	long r;
@@ -205,8 +216,14 @@ long mm_mmap(struct task *t, uint64_t addr, uint64_t len, int prot, int flags,
 			goto out;
 		}
 	}
-	r = mm_map_fixed(mm, addr, len, prot, vflags, anon ? VMA_ANON : VMA_FILE,
-			 hostfd, anon ? 0 : off, name, st.st_dev, st.st_ino);
+	if (vflags & VMA_SHARED) {
+		/* Identify what is shared, for futex keys across processes. */
+		static _Atomic uint64_t next_anon = 1;
+		shared_id = anon ? (1ULL << 62) | atomic_fetch_add(&next_anon, 1)
+				 : (1ULL << 63) | ((st.st_dev * 1000003ULL) ^ st.st_ino);
+	}
+	r = mm_map_fixed_shared(mm, addr, len, prot, vflags, anon ? VMA_ANON : VMA_FILE,
+				hostfd, anon ? 0 : off, name, st.st_dev, st.st_ino, shared_id);
 out:
 	pthread_mutex_unlock(&mm->lock);
 out_file:

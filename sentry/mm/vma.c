@@ -138,7 +138,7 @@ int vma_remove(struct mm *mm, uint64_t start, uint64_t end)
 static bool mergeable(const struct vma *a, const struct vma *b)
 {
 	if (a->end != b->start || a->prot != b->prot || a->flags != b->flags ||
-	    a->kind != b->kind)
+	    a->kind != b->kind || a->shared_id != b->shared_id)
 		return false;
 	if (a->kind == VMA_FILE)
 		return a->dev == b->dev && a->ino == b->ino &&

@@ -17,7 +17,7 @@ static long unimplemented(long nr)
 		unsigned long bit = 1UL << (nr % 64);
 		if (!(atomic_fetch_or(&reported[nr / 64], bit) & bit)) {
 			const char *name = abi_syscall_name(nr);
-			log_warn("unimplemented syscall %s (%ld): ENOSYS",
+			log_info("unimplemented syscall %s (%ld): ENOSYS",
 				 name ? name : "?", nr);
 		}
 	} else {
@@ -51,6 +51,11 @@ void syscall_dispatch(struct task *t)
 		t0 = now_ns();
 	}
 	ret = d && d->fn ? d->fn(t, a) : unimplemented(nr);
+	/* Restart codes never reach the application. Until signal handlers
+	 * run, an interrupted call reports EINTR. */
+	if (ret == -ERESTARTSYS || ret == -ERESTARTNOINTR || ret == -ERESTARTNOHAND ||
+	    ret == -ERESTART_RESTARTBLOCK)
+		ret = -EINTR;
 	if (kernel.cfg.strace)
 		strace_exit(t, nr, a, ret, entry, now_ns() - t0);
 	r->rax = (uint64_t)ret;

@@ -144,6 +144,16 @@ static size_t put_arg(char *o, size_t cap, struct task *t, enum sarg k,
 		return abi_format_enum(o, cap, abi_whence, (int)v);
 	case SA_CLONE:
 		return abi_format_flags(o, cap, abi_clone_flags, v);
+	case SA_FUTEX_OP: {
+		size_t p = abi_format_enum(o, cap, abi_futex_ops, (int)(v & 127));
+		if (v & 128)
+			p += (size_t)snprintf(o + (p < cap ? p : cap), p < cap ? cap - p : 0,
+					      "_PRIVATE");
+		if (v & 256)
+			p += (size_t)snprintf(o + (p < cap ? p : cap), p < cap ? cap - p : 0,
+					      "|FUTEX_CLOCK_REALTIME");
+		return p;
+	}
 	case SA_HEX:
 	default:
 		return (size_t)snprintf(o, cap, "0x%llx", (unsigned long long)v);

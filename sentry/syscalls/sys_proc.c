@@ -14,6 +14,7 @@
 
 #include "abi/linux.h"
 #include "lib/util.h"
+#include "sentry/kernel/futex.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/task.h"
 #include "sentry/mm/mm.h"
@@ -304,4 +305,9 @@ SYSCALL(getcpu)
 	if (a[1] && copy_to_user(t, a[1], &node, sizeof(node)) < 0)
 		return -EFAULT;
 	return 0;
+}
+
+SYSCALL(futex)
+{
+	return do_futex(t, a[0], (int)a[1], (uint32_t)a[2], a[3], a[4], (uint32_t)a[5]);
 }

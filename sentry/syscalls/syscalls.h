@@ -27,7 +27,8 @@ enum sarg {
 	SA_OCTAL,
 	SA_MMAP_PROT, SA_MMAP_FLAGS, SA_OPEN_FLAGS, SA_AT_FLAGS, SA_CLOCK,
 	SA_ARCH_PRCTL, SA_RLIMIT, SA_MADVISE, SA_MREMAP, SA_SIGHOW, SA_SIGNAL,
-	SA_PRCTL, SA_IOCTL, SA_GRND, SA_FCNTL, SA_WHENCE, SA_CLONE,
+	SA_PRCTL, SA_IOCTL, SA_GRND, SA_FCNTL, SA_WHENCE, SA_CLONE, SA_FUTEX_OP,
+	SA_KINDS /* the number of kinds */
 };
 
 enum sret { SR_INT, SR_HEX, SR_NORETURN };
@@ -103,7 +104,7 @@ SYSCALL(exit); SYSCALL(exit_group); SYSCALL(set_tid_address);
 SYSCALL(set_robust_list); SYSCALL(get_robust_list); SYSCALL(rseq);
 SYSCALL(arch_prctl); SYSCALL(prctl); SYSCALL(prlimit64); SYSCALL(getrlimit);
 SYSCALL(setrlimit); SYSCALL(uname); SYSCALL(getrandom); SYSCALL(sched_yield);
-SYSCALL(sched_getaffinity); SYSCALL(getcpu);
+SYSCALL(sched_getaffinity); SYSCALL(getcpu); SYSCALL(futex);
 /* sys_signal.c */
 SYSCALL(rt_sigaction); SYSCALL(rt_sigprocmask); SYSCALL(sigaltstack);
 SYSCALL(kill); SYSCALL(tkill); SYSCALL(tgkill);

@@ -67,6 +67,7 @@ const struct syscall_desc syscall_table[ABI_NR_SYSCALLS] = {
 	S(prlimit64, 4, SR_INT, SA_INT, SA_RLIMIT, SA_PTR, SA_PTR),
 	S(getrandom, 3, SR_INT, SA_BUF_OUT, SA_UINT, SA_GRND),
 	S(rseq, 4, SR_INT, SA_PTR, SA_UINT, SA_HEX, SA_HEX),
+	S(futex, 6, SR_INT, SA_PTR, SA_FUTEX_OP, SA_UINT, SA_PTR, SA_PTR, SA_HEX),
 	S(preadv, 5, SR_INT, SA_FD, SA_PTR, SA_UINT, SA_INT, SA_INT),
 	S(pwritev, 5, SR_INT, SA_FD, SA_PTR, SA_UINT, SA_INT, SA_INT),
 	S(preadv2, 6, SR_INT, SA_FD, SA_PTR, SA_UINT, SA_INT, SA_INT, SA_HEX),

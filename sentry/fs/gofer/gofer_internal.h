@@ -3,9 +3,10 @@
  * inode.c (lookup, attributes, symlinks), dir.c (names and listings),
  * file.c (regular files and their host fds).
  *
- * Lock order: gofer_inode.lock -> gfs_fd_lock -> the channel's locks.
- * No lock is held across an RPC except a dentry's (the VFS's, for lookup)
- * and the inode lock of a directory whose listing is being fetched. */
+ * Locks: gofer_inode.lock (attributes, symlink target, listing) and
+ * gfs_fd_lock (host fds of regular files, the idle list) are never held
+ * together, nor across an RPC; the channel's own locks are innermost.
+ * The VFS may hold a dentry lock across lookup's RPC. */
 #ifndef RC_SENTRY_FS_GOFER_INTERNAL_H
 #define RC_SENTRY_FS_GOFER_INTERNAL_H
 

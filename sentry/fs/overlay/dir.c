@@ -514,7 +514,11 @@ static int ovl_rename(struct inode *odir, const char *oname, struct inode *ndir,
 		goto out;
 	uod = ovl_real(odir);
 	und = ovl_real(ndir);
+	/* A whiteout at the new name goes; a real entry is replaced (or
+	 * exchanged) by the rename itself. */
 	r = drop_whiteout(und, nname);
+	if (r == -EEXIST)
+		r = 0;
 	if (r >= 0)
 		r = uod->ops->rename(uod, oname, und, nname, flags);
 	/* The old name must stay hidden if the lower layer has it. */

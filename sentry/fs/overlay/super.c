@@ -43,6 +43,20 @@ struct superblock *overlay_new(struct inode *lower_root, struct inode *upper_roo
 		ovl_sb_release(&(struct superblock){.priv = o});
 		return NULL;
 	}
+	/* The upper root starts as the lower root's copy: same mode, owner
+	 * and times, as if copied up. */
+	{
+		struct vfs_attr a;
+		if (inode_getattr(lower_root, &a) == 0 && upper_root->ops->setattr) {
+			struct vfs_setattr sa = {
+				.mask = VFS_ATTR_MODE | VFS_ATTR_UID | VFS_ATTR_GID |
+					VFS_ATTR_ATIME | VFS_ATTR_MTIME | VFS_ATTR_CTIME,
+				.mode = a.mode & 07777, .uid = a.uid, .gid = a.gid,
+				.atime = a.atime, .mtime = a.mtime, .ctime = a.ctime,
+			};
+			upper_root->ops->setattr(upper_root, &sa);
+		}
+	}
 	*root = ovl_inode_new(sb, upper_root, lower_root, NULL, NULL);
 	if (!*root) {
 		sb_put(sb);

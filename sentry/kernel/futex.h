@@ -1,0 +1,14 @@
+#ifndef RC_SENTRY_KERNEL_FUTEX_H
+#define RC_SENTRY_KERNEL_FUTEX_H
+
+#include <stdint.h>
+
+struct task;
+
+/* futex(2): op with its flags; returns a value or -errno. */
+long do_futex(struct task *t, uint64_t uaddr, int op, uint32_t val, uint64_t utimeout,
+	      uint64_t uaddr2, uint32_t val3);
+/* Wakes one waiter on a shared-keyed address (CLONE_CHILD_CLEARTID). */
+long futex_wake_address(struct task *t, uint64_t uaddr);
+
+#endif
