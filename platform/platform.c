@@ -1,5 +1,6 @@
 #include "platform/platform.h"
 
+#include <cpuid.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -58,6 +59,16 @@ int platform_init(const char *name)
 		log_err("host vDSO at 0x%llx is below the stub region",
 			(unsigned long long)platform_info.vdso_start);
 		return -ENOMEM;
+	}
+	/* XSAVE area size for the features enabled in XCR0 (CPUID 0xD/0,
+	 * EBX): the FPU state in a signal frame. */
+	{
+		unsigned a, b, c, d;
+		__cpuid_count(0xd, 0, a, b, c, d);
+		(void)a;
+		(void)c;
+		(void)d;
+		platform_info.fpstate_size = b ? b : 512;
 	}
 	return platform->init();
 }

@@ -16,6 +16,7 @@
 #include <sys/user.h>
 
 struct platform_as;
+struct platform_child;
 
 /* The part of a context every platform shares; platforms embed it first. */
 struct platform_ctx {
@@ -48,6 +49,9 @@ struct platform_info {
 	uint64_t vdso_start;  /* [vvar..vdso] range kept in every stub */
 	uint64_t vdso_end;
 	uint64_t vdso_text_start; /* the [vdso] part, for /proc/PID/maps */
+	/* Bytes of FPU state ctx_get_fpstate gives: the XSAVE area in the
+	 * standard (non-compacted) layout, as in a signal frame. */
+	size_t fpstate_size;
 };
 
 struct platform_ops {
@@ -88,6 +92,21 @@ struct platform_ops {
 	/* Resets the FPU/SSE/AVX state to the exec defaults. */
 	int (*ctx_reset_fpstate)(struct platform_ctx *ctx);
 	pid_t (*ctx_host_tid)(struct platform_ctx *ctx);
+
+	/* fork(): a copy of ctx's address space (the host copies it on write)
+	 * with one thread, left stopped. ctx is the calling thread's. */
+	int (*as_fork)(struct platform_ctx *ctx, struct platform_child **out);
+	/* A new thread in ctx's address space (CLONE_VM), left stopped. */
+	int (*thread_new)(struct platform_ctx *ctx, struct platform_child **out);
+	/* On the sentry thread that will run the child: its context (the
+	 * registers are the parent's at the call; the sentry sets them). */
+	int (*child_adopt)(struct platform_child *c, struct platform_ctx **out);
+	/* The child will never run: kill it. */
+	void (*child_abandon)(struct platform_child *c);
+	/* FPU/SSE/AVX state of a stopped thread (platform_info.fpstate_size
+	 * bytes), for signal frames. */
+	int (*ctx_get_fpstate)(struct platform_ctx *ctx, void *buf, size_t len);
+	int (*ctx_set_fpstate)(struct platform_ctx *ctx, const void *buf, size_t len);
 };
 
 extern const struct platform_ops *platform;

@@ -8,7 +8,8 @@
  *   STUB_DATA        data page (read, write, private): stub_params, then
  *                    platform scratch (see STUB_DATA_* below)
  *   STUB_SLOTS       systrap only: per-thread slots shared with the sentry
- *                    (platform/systrap/slot.h), STUB_SLOT_SIZE each
+ *                    (platform/systrap/slot.h), STUB_SLOT_SIZE each, one
+ *                    memfd for all of them
  * then nothing up to the host vDSO. */
 #ifndef RC_PLATFORM_STUB_H
 #define RC_PLATFORM_STUB_H
@@ -30,11 +31,15 @@
 #define STUB_DATA_FILTER (STUB_DATA + 0x110)  /* ... and its instructions */
 #define STUB_DATA_FILTER_MAX ((0x800 - 0x110) / 8)
 #define STUB_DATA_SCRATCH (STUB_DATA + 0x800) /* ptrace recvmsg, systrap factory */
+#define STUB_DATA_FACTORY_PID (STUB_DATA + 0xff8) /* systrap: the factory's pid */
 /* systrap: thread slots, shared memory (memfd) mapped in stub and sentry. */
 #define STUB_SLOTS (STUB_BASE + STUB_UL(0x10000))
 #define STUB_SLOT_SIZE STUB_UL(0x8000)
 #define STUB_MAX_SLOTS STUB_UL(32)
-#define STUB_SLOTS_END (STUB_SLOTS + STUB_MAX_SLOTS * STUB_SLOT_SIZE)
+/* One memfd holds every slot of an address space (a stub's threads use
+ * one slot each): mapped whole, once, in the stub and in the sentry. */
+#define STUB_SLOTS_SIZE (STUB_MAX_SLOTS * STUB_SLOT_SIZE)
+#define STUB_SLOTS_END (STUB_SLOTS + STUB_SLOTS_SIZE)
 /* The only fd a stub holds: its end of the channel to the sentry. */
 #define STUB_CTRL_FD 0
 /* Highest user address the host gives a 4-level-paging process. */
@@ -60,6 +65,7 @@ extern const char stub_blob_start[], stub_blob_end[];
 extern const char stub_entry[], stub_syscall[];
 /* ptrace stub: adopt a channel of its own (see ptrace/stub.S). */
 extern const char stub_adopt[], stub_adopt_end[];
+extern const char stub_park[];
 
 /* Where a symbol of a blob lands once the blob is copied to STUB_BASE. */
 #define STUB_ADDR_IN(blob, sym)                                                \

@@ -39,6 +39,22 @@ static int status_to_exit(int st)
 	return 255;
 }
 
+
+/* Whether a mount puts something else at the caller's directory: then
+ * the sandbox starts in "/", as with any other root. A bind of a
+ * directory onto its own path hides nothing. */
+static bool cwd_hidden(const struct sandbox_config *cfg, const char *cwd)
+{
+	for (int i = 0; i < cfg->nmounts; i++) {
+		const struct sandbox_mount *m = &cfg->mounts[i];
+		size_t n = strlen(m->dst);
+		bool under = !strcmp(m->dst, "/") ||
+			     (!strncmp(cwd, m->dst, n) && (cwd[n] == '/' || !cwd[n]));
+		if (under && (m->kind != SANDBOX_BIND || strcmp(m->src, m->dst)))
+			return true;
+	}
+	return false;
+}
 int cmd_run(int argc, char **argv)
 {
 	struct run_options o;
@@ -61,7 +77,8 @@ int cmd_run(int argc, char **argv)
 	 * own filesystem ($PATH from the sandbox's environment). With the
 	 * host's / as the root, it starts where the caller is, so relative
 	 * paths mean what they mean outside. */
-	if (!o.cwd && !strcmp(o.cfg.root, "/") && getcwd(cwdbuf, sizeof(cwdbuf)))
+	if (!o.cwd && !strcmp(o.cfg.root, "/") && getcwd(cwdbuf, sizeof(cwdbuf)) &&
+	    !cwd_hidden(&o.cfg, cwdbuf))
 		o.cwd = cwdbuf;
 
 	if (pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
@@ -116,7 +133,10 @@ int cmd_run(int argc, char **argv)
 				if (!pid)
 					continue;
 				wbuf_init(&w);
-				wbuf_put_u32(&w, pid);
+				/* ^C and ^\ go to the process group, as a
+				 * terminal sends them; others to the process. */
+				wbuf_put_u32(&w, s == SIGINT || s == SIGQUIT ? (uint32_t)-(int32_t)pid
+									 : pid);
 				wbuf_put_u32(&w, s);
 				sandbox_send(&sb, CTL_SIGNAL, &w, NULL, 0);
 				wbuf_free(&w);
@@ -125,6 +145,13 @@ int cmd_run(int argc, char **argv)
 		if (!(p[0].revents & (POLLIN | POLLHUP | POLLERR)))
 			continue;
 		if (sandbox_recv(&sb, &rep) < 0) {
+			int st = sandbox_wait_sentry(&sb);
+			/* A sentry that could not boot (a mount that
+			 * fails, say) said why and exited non-zero. */
+			if (!pid && WIFEXITED(st) && WEXITSTATUS(st)) {
+				ret = 126;
+				break;
+			}
 			fprintf(stderr, "runsc-c: the sandbox died unexpectedly\n");
 			ret = 128 + SIGKILL;
 			break;
@@ -133,7 +160,11 @@ int cmd_run(int argc, char **argv)
 			if (rep.err || !rbuf_get_u32(&rep.rd, &pid)) {
 				fprintf(stderr, "runsc-c: cannot run %s: %s\n", exe ? exe : o.argv[0],
 					*rep.msg ? rep.msg : strerror(rep.err));
-				ret = rep.err == ENOENT ? 127 : 126;
+				/* 127 is for a program not found, as in shells;
+				 * a bad working directory is the caller's setup. */
+				ret = rep.err == ENOENT && strncmp(rep.msg, "working directory", 17)
+					      ? 127
+					      : 126;
 				ctl_reply_free(&rep);
 				break;
 			}

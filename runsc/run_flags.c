@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,20 +22,51 @@ static const char usage[] =
 	"  --mount=type=bind,src=HOST,dst=PATH[,ro]\n"
 	"                        a host directory at PATH (read-write binds write through)\n"
 	"  --tmpfs=PATH[:size=N] an in-memory filesystem at PATH (N in bytes, or k/m/g)\n"
-	"  --cwd=DIR             working directory in the sandbox (default /)\n"
+	"  --cwd=DIR             working directory in the sandbox (default: the\n"
+	"                        caller's with the host's / as root, else /)\n"
 	"  --env=K=V             set an environment variable (repeatable)\n"
 	"  --clear-env           start from an empty environment\n"
 	"  --debug               verbose sentry logs\n";
 
-static int fail(const char *fmt, const char *arg)
+static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int fail(const char *fmt, ...)
 {
+	va_list ap;
+
 	fprintf(stderr, "runsc-c: ");
-	fprintf(stderr, fmt, arg);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
 	fputc('\n', stderr);
 	return 2;
 }
 
 static bool abs_path(const char *p) { return p[0] == '/'; }
+
+/* A mount point: absolute, not the root itself (that is --root), and
+ * without "." or ".." components, which the sandbox would resolve
+ * differently from what the user wrote. Returns 0 or 2 with the error
+ * printed. */
+static int check_dst(const char *flag, const char *dst)
+{
+	const char *p = dst;
+
+	if (!abs_path(dst))
+		return fail("%s: '%s' must be an absolute path", flag, dst);
+	while (*p) {
+		size_t n;
+		while (*p == '/')
+			p++;
+		n = strcspn(p, "/");
+		if ((n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
+			return fail("%s: '%s' must not contain . or .. components", flag, dst);
+		p += n;
+	}
+	if (dst[strspn(dst, "/")] == 0)
+		return fail("%s: cannot mount over / (use --root)", flag);
+	return 0;
+}
 
 static int add_mount(struct run_options *o, const struct sandbox_mount *m)
 {
@@ -85,10 +117,10 @@ static int parse_mount(struct run_options *o, char *arg)
 		return fail("--mount: %s", "type=bind is required");
 	if (!m.src || !m.dst)
 		return fail("--mount: %s", "src= and dst= are required");
-	if (!abs_path(m.dst))
-		return fail("--mount: dst '%s' must be an absolute path", m.dst);
+	if (check_dst("--mount: dst", m.dst))
+		return 2;
 	if (stat(m.src, &st) < 0)
-		return fail("--mount: src: %s", strerror(errno));
+		return fail("--mount: src '%s': %s", m.src, strerror(errno));
 	if (!S_ISDIR(st.st_mode))
 		return fail("--mount: src '%s' is not a directory", m.src);
 	return add_mount(o, &m);
@@ -98,19 +130,23 @@ static int parse_size(const char *s, uint64_t *out)
 {
 	char *end;
 	unsigned long long v;
+	unsigned shift = 0;
 
+	/* strtoull takes leading blanks and a sign ("-1" is ULLONG_MAX). */
+	if (*s < '0' || *s > '9')
+		return -1;
 	errno = 0;
 	v = strtoull(s, &end, 10);
 	if (errno || end == s)
 		return -1;
 	switch (*end) {
-	case 'k': case 'K': v <<= 10; end++; break;
-	case 'm': case 'M': v <<= 20; end++; break;
-	case 'g': case 'G': v <<= 30; end++; break;
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
 	}
-	if (*end)
+	if (*end || v > (UINT64_MAX >> shift))
 		return -1;
-	*out = v;
+	*out = (uint64_t)v << shift;
 	return 0;
 }
 
@@ -126,8 +162,8 @@ static int parse_tmpfs(struct run_options *o, char *arg)
 		    m.size == 0)
 			return fail("--tmpfs: bad option '%s' (want size=N[k|m|g])", colon + 1);
 	}
-	if (!abs_path(m.dst))
-		return fail("--tmpfs: '%s' must be an absolute path", m.dst);
+	if (check_dst("--tmpfs", m.dst))
+		return 2;
 	return add_mount(o, &m);
 }
 

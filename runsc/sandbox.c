@@ -255,14 +255,20 @@ void ctl_reply_free(struct ctl_reply *r)
 	r->payload = NULL;
 }
 
-static void reap(pid_t *pid)
+static int reap(pid_t *pid)
 {
-	int st;
+	int st = 0;
 
 	if (*pid > 0)
 		while (waitpid(*pid, &st, 0) < 0 && errno == EINTR)
 			;
 	*pid = 0;
+	return st;
+}
+
+int sandbox_wait_sentry(struct sandbox *sb)
+{
+	return reap(&sb->sentry);
 }
 
 void sandbox_close(struct sandbox *sb)

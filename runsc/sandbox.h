@@ -57,6 +57,10 @@ struct ctl_reply {
 int sandbox_recv(struct sandbox *sb, struct ctl_reply *r);
 void ctl_reply_free(struct ctl_reply *r);
 
+/* Waits for the sentry to end (after its channel broke) and returns its
+ * wait status. */
+int sandbox_wait_sentry(struct sandbox *sb);
+
 /* Closes the channel and reaps the sentry, then the gofer (which exits
  * when the sentry's end of its channel closes). */
 void sandbox_close(struct sandbox *sb);

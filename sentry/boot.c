@@ -95,6 +95,10 @@ int sentry_main(int argc, char **argv)
 		return 1;
 	}
 	ret = fs_setup(&fsc);
+	/* The mount tree holds what it needs of the specs. */
+	for (int i = 0; i < fsc.nmounts; i++)
+		free(fsc.mounts[i].dst);
+	free(fsc.mounts);
 	if (ret < 0)
 		return 1;
 	ret = sentry_confine();

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -135,10 +136,22 @@ out:
 
 static void handle_wait(struct frame *f, struct rbuf *r)
 {
+	struct thread_group *tg = NULL;
 	uint32_t pid;
+	bool ok = rbuf_get_u32(r, &pid) && rbuf_done(r);
 
+	/* Look the group up before taking ctl_lock: task_exit calls
+	 * on_exit_cb (ctl_lock) under kernel.lock, so the other order
+	 * deadlocks. A group seen here that exits before we take ctl_lock
+	 * has recorded its exit by then; one not seen has already exited
+	 * or never existed. */
+	if (ok) {
+		tg = kernel_find_group((int)pid);
+		if (tg)
+			thread_group_put(tg);
+	}
 	pthread_mutex_lock(&ctl_lock);
-	if (!rbuf_get_u32(r, &pid) || !rbuf_done(r)) {
+	if (!ok) {
 		send_reply(CTL_WAIT, f->seq, EINVAL, "malformed wait request", NULL);
 		goto out;
 	}
@@ -148,12 +161,10 @@ static void handle_wait(struct frame *f, struct rbuf *r)
 			goto out;
 		}
 	}
-	struct thread_group *tg = kernel_find_group((int)pid);
 	if (!tg) {
 		send_reply(CTL_WAIT, f->seq, ESRCH, "no such process", NULL);
 		goto out;
 	}
-	thread_group_put(tg);
 	struct waiter *w = malloc(sizeof(*w));
 	if (!w) {
 		send_reply(CTL_WAIT, f->seq, ENOMEM, "out of memory", NULL);
@@ -179,6 +190,20 @@ static int signal_all(int sig)
 	return n;
 }
 
+static int signal_pgrp(pid_t pgid, int sig)
+{
+	int n = 0;
+	pthread_mutex_lock(&kernel.lock);
+	for (int i = 0; i < kernel.ngroups; i++) {
+		if (kernel.groups[i]->pgid != pgid)
+			continue;
+		signal_send_group(kernel.groups[i], sig);
+		n++;
+	}
+	pthread_mutex_unlock(&kernel.lock);
+	return n;
+}
+
 static void handle_signal(struct frame *f, struct rbuf *r)
 {
 	uint32_t pid, sig;
@@ -189,6 +214,11 @@ static void handle_signal(struct frame *f, struct rbuf *r)
 		err = EINVAL;
 	} else if (pid == 0) {
 		signal_all((int)sig);
+	} else if ((int32_t)pid < 0) {
+		/* A process group, as kill(2) with a negative pid: what a
+		 * terminal's ^C reaches. */
+		if (!signal_pgrp(-(int32_t)pid, (int)sig))
+			err = ESRCH;
 	} else {
 		struct thread_group *tg = kernel_find_group((int)pid);
 		if (!tg) {

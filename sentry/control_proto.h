@@ -17,7 +17,8 @@ enum ctl_type {
 	/* pid (u32). Replied when the process exits: pid (u32), wait(2)
 	 * status (u32). */
 	CTL_WAIT = 2,
-	/* pid (u32, 0 for every process), signal (u32). */
+	/* pid (u32: 0 for every process, negative as i32 for a process
+	 * group), signal (u32). */
 	CTL_SIGNAL = 3,
 	/* Reply payload: count (u32), then per process pid (u32), host pid
 	 * of its stub (u32), command name (str). */

@@ -30,6 +30,8 @@ static const int stub_allowed[] = {
 	__NR_munmap, __NR_getpid, __NR_kill, __NR_mmap, __NR_mprotect,
 	__NR_mremap, __NR_madvise, __NR_msync, __NR_fork, __NR_recvmsg,
 	__NR_dup2, __NR_close, __NR_prctl, __NR_exit_group,
+	/* fork and new threads of an address space, and their parking */
+	__NR_clone, __NR_exit, __NR_pause,
 };
 
 static pid_t factory_pid;
@@ -44,7 +46,7 @@ static long req_result;
 static int start_error;
 
 /* In the forked child: become the factory. Never returns. */
-static void factory_child(int sock, const struct sock_fprog *prog)
+static void factory_child(int sock, const struct sock_fprog *prog, pid_t sentry)
 {
 	struct sigaction sa = {.sa_handler = SIG_DFL};
 	struct rlimit no_core = {0, 0};
@@ -62,6 +64,9 @@ static void factory_child(int sock, const struct sock_fprog *prog)
 	}
 	/* Die with the sentry thread that traces us. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+		_exit(120);
+	/* The sentry may have died before the prctl: then nobody kills us. */
+	if (getppid() != sentry)
 		_exit(120);
 	for (int s = 1; s < _NSIG; s++)
 		sigaction(s, &sa, NULL);
@@ -153,19 +158,20 @@ static void *factory_thread(void *arg)
 	const struct sock_fprog *prog = arg;
 	struct user_regs_struct tmpl;
 	int sv[2], st;
-	pid_t pid;
+	pid_t pid, sentry;
 
 	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv) < 0) {
 		start_error = -errno;
 		goto fail;
 	}
+	sentry = getpid();
 	pid = fork();
 	if (pid < 0) {
 		start_error = -errno;
 		goto fail;
 	}
 	if (pid == 0)
-		factory_child(sv[1], prog);
+		factory_child(sv[1], prog, sentry);
 	close(sv[1]);
 	factory_sock = sv[0];
 	factory_pid = pid;

@@ -3,6 +3,7 @@
  * it run to the int3 that follows. The application's registers are kept
  * in the context and uploaded again before it next runs. */
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <stddef.h>
 #include <string.h>
@@ -170,4 +171,38 @@ long ptrace_inject_recv_fd(struct ptrace_ctx *c)
 		return -EPROTO;
 	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
 	return fd;
+}
+
+long ptrace_inject_clone(struct ptrace_ctx *c, unsigned long flags)
+{
+	struct user_regs_struct r;
+	long child;
+	int st, ret;
+
+	/* The fork/clone event stop on the way is continued by run_stub. */
+	child = ptrace_inject(c, __NR_clone, flags, 0, 0, 0, 0, 0);
+	if (child <= 0)
+		return child < 0 ? child : -EPROTO;
+	/* The new thread was attached to us and stops at birth. Park it and
+	 * let go: its sentry thread seizes it. */
+	ret = ptrace_wait((pid_t)child, &st);
+	if (ret < 0)
+		return ret;
+	if (!WIFSTOPPED(st))
+		return -ECHILD;
+	if (ptrace(PTRACE_GETREGS, (pid_t)child, 0, &r) < 0)
+		goto kill;
+	r.rip = STUB_ADDR(stub_park);
+	r.orig_rax = (unsigned long)-1;
+	if (ptrace(PTRACE_SETREGS, (pid_t)child, 0, &r) < 0 ||
+	    ptrace(PTRACE_DETACH, (pid_t)child, 0, 0) < 0)
+		goto kill;
+	return child;
+kill:
+	ret = -errno;
+	/* A forked process goes; a lost thread stays parked in pause(), where
+	 * it can run nothing, until its process ends. */
+	if (!(flags & CLONE_THREAD))
+		kill((pid_t)child, SIGKILL);
+	return ret;
 }

@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <elf.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -36,14 +37,44 @@ static int pt_ctx_new(struct platform_ctx **out)
 	return 0;
 }
 
-/* Kills and reaps the stub thread we trace, if any. */
+/* Ends the stub thread we trace, if any: the whole stub when it is the
+ * last thread, else just this thread (SIGKILL would take the process). */
 static void release_tid(struct ptrace_ctx *c)
 {
+	struct ptrace_as *as = to_as(c->pub.as);
 	int st;
 
 	if (!c->tid)
 		return;
-	syscall(SYS_tgkill, to_as(c->pub.as)->pid, c->tid, SIGKILL);
+	if (atomic_fetch_sub(&as->nthreads, 1) > 1) {
+		/* Other threads live on: only this one may go. SIGKILL would
+		 * take the whole process, so it exits by itself. The register
+		 * file the injection starts from must be the thread's own
+		 * (SETREGS checks the segment selectors). */
+		long r = ptrace(PTRACE_GETREGS, c->tid, 0, &c->pub.regs) < 0 ? -errno : 0;
+		if (r == 0 && c->tid == as->pid) {
+			/* The leader: once it exits, the process's memory is
+			 * out of process_vm_readv's reach (it goes through the
+			 * leader). It waits in stub_park, untraced, until the
+			 * process ends with its last thread. */
+			c->pub.regs.rip = STUB_ADDR(stub_park);
+			c->pub.regs.orig_rax = (unsigned long)-1;
+			if (ptrace(PTRACE_SETREGS, c->tid, 0, &c->pub.regs) == 0 &&
+			    ptrace(PTRACE_DETACH, c->tid, 0, 0) == 0) {
+				c->tid = 0;
+				return;
+			}
+			r = -errno;
+		} else if (r == 0) {
+			r = ptrace_inject(c, __NR_exit, 0, 0, 0, 0, 0, 0);
+		}
+		if (r != -ESRCH)
+			log_err("ptrace: stub thread %d did not exit (%s); left stopped",
+				(int)c->tid, strerror((int)-r));
+		c->tid = 0;
+		return;
+	}
+	syscall(SYS_tgkill, as->pid, c->tid, SIGKILL);
 	while (waitpid(c->tid, &st, __WALL) == c->tid && !WIFEXITED(st) && !WIFSIGNALED(st))
 		;
 	c->tid = 0;
@@ -76,20 +107,40 @@ static void pt_ctx_free(struct platform_ctx *pc)
 	free(c);
 }
 
-/* Gives the new stub a control channel of its own in place of the
- * factory's, which it inherited. */
-static int give_channel(struct ptrace_ctx *c, struct ptrace_as *as)
+static int send_fd(int sock, int fd)
+{
+	char byte = 0;
+	struct iovec iov = {&byte, 1};
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} cm;
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1,
+			    .msg_control = cm.buf, .msg_controllen = sizeof(cm.buf)};
+	struct cmsghdr *h = CMSG_FIRSTHDR(&mh);
+
+	memset(&cm, 0, sizeof(cm));
+	h->cmsg_level = SOL_SOCKET;
+	h->cmsg_type = SCM_RIGHTS;
+	h->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(h), &fd, sizeof(int));
+	return sendmsg(sock, &mh, MSG_NOSIGNAL) < 0 ? -errno : 0;
+}
+
+/* Gives a new stub a control channel of its own in place of the one it
+ * inherited: the factory's (parent NULL), or its parent stub's after a
+ * fork. The fd travels on the inherited channel, one at a time. */
+static int give_channel(struct ptrace_ctx *c, struct ptrace_as *as, struct ptrace_as *parent)
 {
 	int sv[2], ret;
 
 	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv) < 0)
 		return -errno;
-	/* One fd in flight on the factory channel at a time. */
-	pthread_mutex_lock(&factory_pass_lock);
-	ret = ptrace_factory_send_fd(sv[1]);
+	pthread_mutex_lock(parent ? &parent->fd_lock : &factory_pass_lock);
+	ret = parent ? send_fd(parent->sock, sv[1]) : ptrace_factory_send_fd(sv[1]);
 	if (ret == 0)
 		ret = (int)ptrace_inject_adopt(c);
-	pthread_mutex_unlock(&factory_pass_lock);
+	pthread_mutex_unlock(parent ? &parent->fd_lock : &factory_pass_lock);
 	close(sv[1]);
 	if (ret < 0) {
 		close(sv[0]);
@@ -113,6 +164,7 @@ static int pt_as_new(struct platform_ctx *pc)
 	if (!as)
 		return -ENOMEM;
 	atomic_init(&as->refs, 1);
+	atomic_init(&as->nthreads, 1);
 	as->sock = -1;
 	pthread_mutex_init(&as->fd_lock, NULL);
 	pid = ptrace_factory_fork();
@@ -133,7 +185,7 @@ static int pt_as_new(struct platform_ctx *pc)
 		ret = -errno;
 		goto fail_new;
 	}
-	ret = give_channel(c, as);
+	ret = give_channel(c, as, NULL);
 	if (ret < 0)
 		goto fail_new;
 	if (old) {
@@ -198,23 +250,7 @@ static long pt_as_mmap(struct platform_as *pas, uint64_t addr, uint64_t len,
 		return ptrace_inject(c, __NR_mmap, addr, len, (uint64_t)prot,
 				     (uint64_t)flags, (uint64_t)-1, off);
 	pthread_mutex_lock(&as->fd_lock);
-	{
-		char byte = 0;
-		struct iovec iov = {&byte, 1};
-		union {
-			char buf[CMSG_SPACE(sizeof(int))];
-			struct cmsghdr align;
-		} cm;
-		struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1,
-				    .msg_control = cm.buf, .msg_controllen = sizeof(cm.buf)};
-		struct cmsghdr *h = CMSG_FIRSTHDR(&mh);
-		memset(&cm, 0, sizeof(cm));
-		h->cmsg_level = SOL_SOCKET;
-		h->cmsg_type = SCM_RIGHTS;
-		h->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(h), &fd, sizeof(int));
-		sfd = sendmsg(as->sock, &mh, MSG_NOSIGNAL) < 0 ? -errno : 0;
-	}
+	sfd = send_fd(as->sock, fd);
 	if (sfd == 0)
 		sfd = ptrace_inject_recv_fd(c);
 	pthread_mutex_unlock(&as->fd_lock);
@@ -385,6 +421,145 @@ static int pt_ctx_reset_fpstate(struct platform_ctx *pc)
 
 static pid_t pt_ctx_host_tid(struct platform_ctx *pc) { return to_ctx(pc)->tid; }
 
+static int pt_as_fork(struct platform_ctx *pc, struct platform_child **out)
+{
+	struct ptrace_ctx *c = to_ctx(pc);
+	struct platform_child *ch;
+	long tid;
+
+	if (c != ptrace_current || !c->tid)
+		return -EINVAL;
+	ch = calloc(1, sizeof(*ch));
+	if (!ch)
+		return -ENOMEM;
+	/* CLONE_PARENT: the child is the factory's child like every stub,
+	 * so it does not die with the parent stub (its PR_SET_PDEATHSIG
+	 * ties it to the factory) and is reaped by the kernel. */
+	tid = ptrace_inject_clone(c, CLONE_PARENT | SIGCHLD);
+	if (tid < 0) {
+		free(ch);
+		return (int)tid;
+	}
+	ch->tid = (pid_t)tid;
+	ch->parent = to_as(c->pub.as);
+	atomic_fetch_add(&ch->parent->refs, 1);
+	*out = ch;
+	return 0;
+}
+
+static int pt_thread_new(struct platform_ctx *pc, struct platform_child **out)
+{
+	struct ptrace_ctx *c = to_ctx(pc);
+	struct platform_child *ch;
+	long tid;
+
+	if (c != ptrace_current || !c->tid)
+		return -EINVAL;
+	ch = calloc(1, sizeof(*ch));
+	if (!ch)
+		return -ENOMEM;
+	tid = ptrace_inject_clone(c, CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND |
+					     CLONE_THREAD | CLONE_SYSVSEM);
+	if (tid < 0) {
+		free(ch);
+		return (int)tid;
+	}
+	ch->tid = (pid_t)tid;
+	ch->as = to_as(c->pub.as);
+	atomic_fetch_add(&ch->as->refs, 1);
+	atomic_fetch_add(&ch->as->nthreads, 1);
+	*out = ch;
+	return 0;
+}
+
+static void pt_child_abandon(struct platform_child *ch)
+{
+	if (!ch)
+		return;
+	if (ch->parent) {
+		kill(ch->tid, SIGKILL);
+		pt_as_put((struct platform_as *)ch->parent);
+	} else if (ch->as) {
+		/* A parked thread can run nothing; it ends with its process. */
+		atomic_fetch_sub(&ch->as->nthreads, 1);
+		pt_as_put((struct platform_as *)ch->as);
+	}
+	free(ch);
+}
+
+static int pt_child_adopt(struct platform_child *ch, struct platform_ctx **out)
+{
+	struct ptrace_ctx *c;
+	struct ptrace_as *as = NULL;
+	int ret;
+
+	ret = pt_ctx_new((struct platform_ctx **)&c);
+	if (ret < 0)
+		goto fail;
+	ret = ptrace_seize_stopped(ch->tid);
+	if (ret < 0)
+		goto fail_ctx;
+	c->tid = ch->tid;
+	if (ptrace(PTRACE_GETREGS, c->tid, 0, &c->pub.regs) < 0) {
+		ret = -errno;
+		goto fail_ctx;
+	}
+	if (ch->as) {
+		/* A thread: the same address space. */
+		c->pub.as = (struct platform_as *)ch->as;
+		ch->as = NULL;
+	} else {
+		as = calloc(1, sizeof(*as));
+		if (!as) {
+			ret = -ENOMEM;
+			goto fail_ctx;
+		}
+		atomic_init(&as->refs, 1);
+		atomic_init(&as->nthreads, 1);
+		as->pid = ch->tid;
+		as->sock = -1;
+		pthread_mutex_init(&as->fd_lock, NULL);
+		c->pub.as = (struct platform_as *)as;
+		ret = give_channel(c, as, ch->parent);
+		if (ret < 0)
+			goto fail_ctx;
+		pt_as_put((struct platform_as *)ch->parent);
+		ch->parent = NULL;
+	}
+	c->upload = true;
+	free(ch);
+	*out = &c->pub;
+	return 0;
+fail_ctx:
+	if (!c->pub.as)
+		c->tid = 0;
+	pt_ctx_free(&c->pub);
+	ch->tid = 0;
+fail:
+	pt_child_abandon(ch);
+	return ret;
+}
+
+static int pt_ctx_get_fpstate(struct platform_ctx *pc, void *buf, size_t len)
+{
+	struct ptrace_ctx *c = to_ctx(pc);
+	struct iovec iov = {buf, len};
+
+	if (ptrace(PTRACE_GETREGSET, c->tid, (void *)NT_X86_XSTATE, &iov) < 0)
+		return -errno;
+	return (int)iov.iov_len;
+}
+
+static int pt_ctx_set_fpstate(struct platform_ctx *pc, const void *buf, size_t len)
+{
+	struct ptrace_ctx *c = to_ctx(pc);
+	struct iovec iov = {(void *)buf, len};
+
+	if (ptrace(PTRACE_SETREGSET, c->tid, (void *)NT_X86_XSTATE, &iov) < 0)
+		return -errno;
+	return 0;
+}
+
 const struct platform_ops ptrace_platform_ops = {
 	.name = "ptrace",
 	.init = pt_init,
@@ -404,4 +579,10 @@ const struct platform_ops ptrace_platform_ops = {
 	.ctx_interrupt = pt_ctx_interrupt,
 	.ctx_reset_fpstate = pt_ctx_reset_fpstate,
 	.ctx_host_tid = pt_ctx_host_tid,
+	.as_fork = pt_as_fork,
+	.thread_new = pt_thread_new,
+	.child_adopt = pt_child_adopt,
+	.child_abandon = pt_child_abandon,
+	.ctx_get_fpstate = pt_ctx_get_fpstate,
+	.ctx_set_fpstate = pt_ctx_set_fpstate,
 };

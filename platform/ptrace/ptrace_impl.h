@@ -13,6 +13,16 @@ struct ptrace_as {
 	int sock;   /* our end of the stub's control channel */
 	/* Serialises fd passing on sock with the injected recvmsg. */
 	pthread_mutex_t fd_lock;
+	atomic_int nthreads; /* stub threads alive */
+};
+
+/* A stub thread made by fork or clone, parked and untraced, waiting for
+ * the sentry thread that will run it. */
+struct platform_child {
+	pid_t tid;
+	struct ptrace_as *parent;  /* referenced: a forked child adopts a channel
+				    * through its parent's; NULL for a thread */
+	struct ptrace_as *as;      /* a thread's own address space, referenced */
 };
 
 struct ptrace_ctx {
@@ -26,7 +36,8 @@ struct ptrace_ctx {
 };
 
 #define PTRACE_STUB_OPTIONS                                                    \
-	(PTRACE_O_EXITKILL | PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEFORK)
+	(PTRACE_O_EXITKILL | PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEFORK |     \
+	 PTRACE_O_TRACECLONE)
 
 /* factory.c: forks a fresh stub; it is left stopped and detached, ready
  * for PTRACE_SEIZE by the caller. Returns its pid or -errno. */
@@ -46,6 +57,9 @@ long ptrace_inject_recv_fd(struct ptrace_ctx *c);
 /* In a newly forked stub: receives its own channel (sent on the factory
  * channel it inherited) as fd STUB_CTRL_FD, and sets PR_SET_PDEATHSIG. */
 long ptrace_inject_adopt(struct ptrace_ctx *c);
+/* Runs a clone in the stub and leaves the new thread parked and
+ * detached; returns its tid or -errno. */
+long ptrace_inject_clone(struct ptrace_ctx *c, unsigned long flags);
 /* Waits for the next stop of tid; returns the wait status or -errno. */
 int ptrace_wait(pid_t tid, int *status);
 /* Attaches the calling thread to a stopped, detached stub thread. */

@@ -47,6 +47,16 @@ stub_syscall:
 	int3
 	jmp stub_syscall
 
+	/* stub_park: where a new stub thread waits, untraced, between its
+	 * birth (traced by the sentry thread that made it) and its adoption
+	 * by the sentry thread that will run it, which seizes and interrupts
+	 * it. pause() only returns to a signal; loop anyway. */
+	.globl stub_park
+stub_park:
+	mov $__NR_pause, %eax
+	syscall
+	jmp stub_park
+
 	/* stub_adopt: once in each new stub, from its birth stop. Takes the
 	 * channel the sentry sends on the inherited factory channel (fd 0)
 	 * as its own fd 0, and asks to die with its parent. One resume for

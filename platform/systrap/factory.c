@@ -25,7 +25,7 @@ static int factory_sock = -1; /* our end of the factory's channel */
 static int factory_pidfd = -1;
 
 /* In the forked child: become the factory. Never returns. */
-static void factory_child(int sock, const struct sock_fprog *prog)
+static void factory_child(int sock, const struct sock_fprog *prog, pid_t sentry)
 {
 	struct sigaction sa = {.sa_handler = SIG_DFL};
 	struct rlimit no_core = {0, 0};
@@ -43,6 +43,9 @@ static void factory_child(int sock, const struct sock_fprog *prog)
 	}
 	/* Die with the sentry thread that forked us. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+		_exit(120);
+	/* The sentry may have died before the prctl: then nobody kills us. */
+	if (getppid() != sentry)
 		_exit(120);
 	for (int s = 1; s < _NSIG; s++)
 		sigaction(s, &sa, NULL);
@@ -81,13 +84,14 @@ static bool started;
 static void *factory_thread(void *arg)
 {
 	int sv[2], err = 0;
-	pid_t pid;
+	pid_t pid, sentry;
 
 	(void)arg;
 	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv) < 0) {
 		err = -errno;
 		goto out;
 	}
+	sentry = getpid();
 	pid = fork();
 	if (pid < 0) {
 		err = -errno;
@@ -96,7 +100,7 @@ static void *factory_thread(void *arg)
 		goto out;
 	}
 	if (pid == 0)
-		factory_child(sv[1], &factory_prog);
+		factory_child(sv[1], &factory_prog, sentry);
 	close(sv[1]);
 	factory_sock = sv[0];
 	factory_pidfd = (int)syscall(SYS_pidfd_open, pid, 0);

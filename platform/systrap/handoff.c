@@ -94,13 +94,27 @@ static bool stopped(struct systrap_slot *s)
 	       SLOT_STOPPED;
 }
 
-static int pidfd_alive(int pidfd)
+int systrap_thread_alive(const struct systrap_thread *t)
 {
-	if (pidfd < 0)
-		return systrap_factory_alive();
-	if (syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) < 0)
+	return systrap_thread_signal(t, 0) < 0 ? -ESRCH : 0;
+}
+
+int systrap_thread_signal(const struct systrap_thread *t, int sig)
+{
+	if (t->tpidfd >= 0)
+		return syscall(SYS_pidfd_send_signal, t->tpidfd, sig, NULL, 0) < 0 ? -errno : 0;
+	/* No thread pidfds (kernels before 6.9): tgkill, right after the
+	 * process pidfd shows the pid still names our stub. Only a stub
+	 * that died and whose pid the host gave a new process between the
+	 * two calls could misdirect it. */
+	if (syscall(SYS_pidfd_send_signal, t->pidfd, 0, NULL, 0) < 0)
 		return -ESRCH;
-	return 0;
+	return syscall(SYS_tgkill, t->pid, t->tid, sig) < 0 ? -errno : 0;
+}
+
+static int alive(const struct systrap_thread *who)
+{
+	return who ? systrap_thread_alive(who) : systrap_factory_alive();
 }
 
 /* After a round's wait: keep spinning if it paid, else halve. */
@@ -115,14 +129,14 @@ static void adapt(struct systrap_ctx *c, bool answered)
 	}
 }
 
-int systrap_wait(struct systrap_ctx *c, struct systrap_slot *s, int pidfd,
-		 bool app_running)
+int systrap_wait(struct systrap_ctx *c, struct systrap_slot *s,
+		 const struct systrap_thread *who, bool app_running)
 {
 	const struct timespec slice = {0, WAIT_SLICE_NS};
 	_Atomic uint32_t *sleeping = (_Atomic uint32_t *)&s->sentry_sleeping;
 	/* A memory call in the stub takes microseconds: spin the most. A
 	 * birth takes a fork: sleep. */
-	unsigned spin = app_running ? c->round_spin : pidfd < 0 ? 0 : systrap_spin_max;
+	unsigned spin = app_running ? c->round_spin : !who ? 0 : systrap_spin_max;
 	unsigned ignored = 0, slices = 0;
 	int ret = 0;
 
@@ -145,21 +159,22 @@ int systrap_wait(struct systrap_ctx *c, struct systrap_slot *s, int pidfd,
 		if (futex(&s->state, FUTEX_WAIT, v, &slice) == 0 || errno != ETIMEDOUT)
 			continue;
 		/* A slice passed with no stop. */
-		if (pidfd_alive(pidfd) < 0) {
+		if (alive(who) < 0) {
 			ret = -ESRCH;
 			break;
 		}
-		if (pidfd < 0 && ++slices >= BIRTH_SLICES) {
+		if (!who && ++slices >= BIRTH_SLICES) {
 			ret = -ETIMEDOUT;
 			break;
 		}
-		if (app_running && atomic_load(&c->interrupt)) {
+		if (app_running && who && atomic_load(&c->interrupt)) {
 			if (++ignored >= INTERRUPT_SLICES) {
-				syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+				/* The whole stub: its threads are one application. */
+				syscall(SYS_pidfd_send_signal, who->pidfd, SIGKILL, NULL, 0);
 				ret = -ESRCH;
 				break;
 			}
-			syscall(SYS_pidfd_send_signal, pidfd, SYSTRAP_SIG_INTR, NULL, 0);
+			systrap_thread_signal(who, SYSTRAP_SIG_INTR);
 		}
 	}
 	atomic_store_explicit(sleeping, 0, memory_order_relaxed);

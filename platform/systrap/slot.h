@@ -1,11 +1,13 @@
-/* A systrap thread slot: STUB_SLOT_SIZE bytes of a memfd mapped at a fixed
- * address in the stub (STUB_SLOTS + n * STUB_SLOT_SIZE) and anywhere in the
- * sentry. The first page is the message area below; the rest is the stub
- * thread's signal stack, so a handler finds its slot by rounding its stack
- * pointer down to STUB_SLOT_SIZE.
+/* A systrap thread slot: STUB_SLOT_SIZE bytes at a fixed address in the
+ * stub (STUB_SLOTS + n * STUB_SLOT_SIZE), one per stub thread, all slots of
+ * an address space in one memfd mapped whole in the stub and anywhere in
+ * the sentry. The first page is the message area below; the rest is the
+ * stub thread's signal stack, so a handler finds its slot by rounding its
+ * stack pointer down to STUB_SLOT_SIZE.
  *
  * The application can write this memory too (it is mapped in its address
- * space): the sentry treats everything it reads here as untrusted input.
+ * space), from any of its threads into any slot: the sentry treats
+ * everything it reads here as untrusted input.
  *
  * Included by the stub assembly: offsets only, no C outside the guard. */
 #ifndef RC_PLATFORM_SYSTRAP_SLOT_H
@@ -21,6 +23,17 @@
 #define CMD_SYSCALL 2  /* run syscall nr(args) from the stub code; result */
 #define CMD_MMAP_FD 3  /* receive one fd on the channel, mmap(args[0..3], fd,
 			* args[5]), close it; result */
+#define CMD_EXIT 4     /* acknowledge (state STOPPED), then exit this thread
+			* without touching the slot again */
+#define CMD_RECV_FDS 5 /* receive two fds on the channel (their numbers are
+			* left in the SM_CMSG scratch); result */
+#define CMD_THREAD 6   /* clone(args[0], args[1]): a new thread whose stack is
+			* args[1], in its own slot at the offset of ours; the
+			* parent's result is its tid, the thread reports 0 in
+			* its slot */
+#define CMD_FORK 7     /* clone(args[0], 0): a new process that maps fd
+			* args[3] over the slots and takes fd args[2] as its
+			* channel; the parent closes both; results as above */
 
 /* flags, written by the sentry. */
 #define SLOT_F_FSGSBASE 1 /* rd/wrfsbase work: read and set the bases directly */

@@ -14,7 +14,15 @@
  * and SYSTRAP_SIG_INTR (the sentry's interrupt). It copies the frame's
  * registers to the slot, hands the turn to the sentry (SM_STATE), runs the
  * commands the sentry posts, and on CMD_RESUME writes the registers back
- * into the frame and returns through rt_sigreturn. */
+ * into the frame and returns through rt_sigreturn.
+ *
+ * New threads and processes (CMD_THREAD, CMD_FORK) start inside the
+ * handler of the thread that made them, with every signal blocked: the
+ * sentry has copied that thread's frame into the new slot, so the child
+ * carries on as the handler of its own slot, reports, and leaves through
+ * the same rt_sigreturn, which gives it its registers, its FPU state (the
+ * frame's), its signal mask and its signal stack. Registers the handler
+ * keeps across commands: %rbx its slot, %r13 its ucontext. */
 #include <asm/unistd_64.h>
 
 #include "platform/stub.h"
@@ -77,6 +85,20 @@
 	syscall
 .endm
 
+/* Die with the factory (our parent), and right away if it is gone
+ * already: then the death signal would never come. */
+.macro die_with_factory
+	mov $__NR_prctl, %eax
+	mov $PR_SET_PDEATHSIG, %edi
+	mov $SIGKILL, %esi
+	syscall
+	mov $__NR_getppid, %eax
+	syscall
+	movabs $STUB_DATA_FACTORY_PID, %rcx
+	cmp (%rcx), %rax
+	jne .Ldie
+.endm
+
 .macro set_handler sig
 	mov $\sig, %edi
 	lea SM_SIGACT(%rbx), %rsi
@@ -103,7 +125,7 @@ systrap_factory_entry:
 	mov 0(%r15), %r14 /* n_unmap */
 	lea 8(%r15), %r13 /* unmap[] */
 1:	test %r14, %r14
-	jz .Lfactory_loop
+	jz 2f
 	mov $__NR_munmap, %eax
 	mov 0(%r13), %rdi
 	mov 8(%r13), %rsi
@@ -111,6 +133,11 @@ systrap_factory_entry:
 	add $16, %r13
 	dec %r14
 	jmp 1b
+	/* Our pid, for every stub to check its parent against. */
+2:	mov $__NR_getpid, %eax
+	syscall
+	movabs $STUB_DATA_FACTORY_PID, %rcx
+	mov %rax, (%rcx)
 
 .Lfactory_loop:
 	movabs $(STUB_DATA_SCRATCH - SM_MSGHDR), %rbx
@@ -135,7 +162,7 @@ systrap_factory_entry:
 	movslq SM_CMSG+20(%rbx), %r13 /* its slot */
 	mov $__NR_mmap, %eax
 	movabs $STUB_SLOTS, %rdi
-	mov $STUB_SLOT_SIZE, %esi
+	mov $STUB_SLOTS_SIZE, %esi
 	mov $PROT_RW, %edx
 	mov $(MAP_SHARED | MAP_FIXED), %r10d
 	mov %r13, %r8
@@ -156,7 +183,7 @@ systrap_factory_entry:
 	wake_state
 2:	mov $__NR_munmap, %eax
 	movabs $STUB_SLOTS, %rdi
-	mov $STUB_SLOT_SIZE, %esi
+	mov $STUB_SLOTS_SIZE, %esi
 	syscall
 .Lfactory_close:
 	mov $__NR_close, %eax
@@ -167,8 +194,8 @@ systrap_factory_entry:
 	syscall
 	jmp .Lfactory_loop
 
-	/* A new stub: %r12 its channel, %r13 its slot's memfd (mapped at
-	 * STUB_SLOTS, slot 0). */
+	/* A new stub: %r12 its channel, %r13 its slots' memfd (mapped at
+	 * STUB_SLOTS; it uses slot 0). */
 .Lchild:
 	movabs $STUB_SLOTS, %rbx
 	mov $__NR_dup2, %eax
@@ -186,6 +213,8 @@ systrap_factory_entry:
 	mov $__NR_getpid, %eax
 	syscall
 	mov %rax, SM_PID(%rbx)
+	/* Before any handler: if the factory is gone, the ud2 kills. */
+	die_with_factory
 	/* The signal stack: the slot past its message page. */
 	lea SLOT_STACK(%rbx), %rax
 	mov %rax, SM_ALTSTACK(%rbx)
@@ -213,10 +242,6 @@ systrap_factory_entry:
 	set_handler SIGILL
 	set_handler SIGTRAP
 	set_handler SYSTRAP_SIG_INTR
-	mov $__NR_prctl, %eax
-	mov $PR_SET_PDEATHSIG, %edi
-	mov $SIGKILL, %esi
-	syscall
 	/* From here the stub filter holds too (on top of the factory's). */
 	mov $__NR_seccomp, %eax
 	mov $SECCOMP_SET_MODE_FILTER, %edi
@@ -309,6 +334,14 @@ systrap_handler:
 	je .Lsyscall
 	cmp $CMD_MMAP_FD, %rax
 	je .Lmmap_fd
+	cmp $CMD_EXIT, %rax
+	je .Lexit
+	cmp $CMD_RECV_FDS, %rax
+	je .Lrecv_fds
+	cmp $CMD_THREAD, %rax
+	je .Lthread
+	cmp $CMD_FORK, %rax
+	je .Lfork
 	movq $-EINVAL, SM_RESULT(%rbx)
 	jmp .Lreport
 
@@ -358,6 +391,122 @@ systrap_handler:
 6:	movq $-EPROTO, SM_RESULT(%rbx)
 	jmp .Lreport
 7:	mov %rax, SM_RESULT(%rbx)
+	jmp .Lreport
+
+	/* The sentry has sent two fds on our channel (a forked child's
+	 * channel and slots): take them; their numbers stay in SM_CMSG. */
+.Lrecv_fds:
+	prepare_recv
+	xor %edi, %edi /* STUB_CTRL_FD */
+	lea SM_MSGHDR(%rbx), %rsi
+	mov $MSG_DONTWAIT, %edx
+	mov $__NR_recvmsg, %eax
+	syscall
+	test %rax, %rax
+	js 7b
+	cmpq $24, SM_CMSG(%rbx) /* CMSG_LEN(2 * sizeof(int)): exactly two fds */
+	jne 6b
+	cmpl $SOL_SOCKET, SM_CMSG+8(%rbx)
+	jne 6b
+	cmpl $SCM_RIGHTS, SM_CMSG+12(%rbx)
+	jne 6b
+	movq $0, SM_RESULT(%rbx)
+	jmp .Lreport
+
+	/* Leave: acknowledge first, then touch the slot no more (the
+	 * sentry may give it to a new thread as soon as it sees the
+	 * acknowledgment; the kernel writes nothing there at exit: no
+	 * clear_child_tid, no robust list). */
+.Lexit:
+	mov $SLOT_STOPPED, %eax
+	xchg %eax, SM_STATE(%rbx)
+	cmpl $0, SM_SENTRY_SLEEPING(%rbx)
+	je 1f
+	wake_state
+1:	xor %edi, %edi
+	mov $__NR_exit, %eax
+	syscall
+	ud2
+
+	/* A new thread. The stub filter lets this clone through only here,
+	 * with these flags and a stack in the slots, and only while the
+	 * sentry traces us (SECCOMP_RET_TRACE): the sentry checks our
+	 * registers at the stop. */
+.Lthread:
+	mov SM_ARGS+0(%rbx), %rdi
+	mov SM_ARGS+8(%rbx), %rsi
+	xor %edx, %edx
+	xor %r10d, %r10d
+	xor %r8d, %r8d
+	mov $__NR_clone, %eax
+	.globl systrap_clone_thread
+systrap_clone_thread:
+	syscall
+	test %rax, %rax
+	jz 1f
+	mov %rax, SM_RESULT(%rbx)
+	jmp .Lreport
+	/* The new thread: on its slot's stack, at our offset in ours. */
+1:	mov %rsp, %rcx
+	and $-STUB_SLOT_SIZE, %rcx
+	sub %rbx, %r13
+	add %rcx, %r13
+	mov %rcx, %rbx
+	movq $0, SM_RESULT(%rbx)
+	jmp .Lreport
+
+	/* A new process (fork), gated like a thread. Until the child has
+	 * mapped its own slots over ours it shares every slot with us, so it
+	 * touches no memory before that. */
+.Lfork:
+	mov SM_ARGS+16(%rbx), %r12 /* the child's channel, in our fd table */
+	mov SM_ARGS+24(%rbx), %r15 /* the child's slots */
+	mov SM_ARGS+0(%rbx), %rdi
+	xor %esi, %esi
+	xor %edx, %edx
+	xor %r10d, %r10d
+	xor %r8d, %r8d
+	mov $__NR_clone, %eax
+	.globl systrap_clone_fork
+systrap_clone_fork:
+	syscall
+	test %rax, %rax
+	jz .Lfork_child
+	mov %rax, SM_RESULT(%rbx)
+	mov $__NR_close, %eax
+	mov %r12, %rdi
+	syscall
+	mov $__NR_close, %eax
+	mov %r15, %rdi
+	syscall
+	jmp .Lreport
+.Lfork_child:
+	mov $__NR_mmap, %eax
+	movabs $STUB_SLOTS, %rdi
+	mov $STUB_SLOTS_SIZE, %esi
+	mov $PROT_RW, %edx
+	mov $(MAP_SHARED | MAP_FIXED), %r10d
+	mov %r15, %r8
+	xor %r9d, %r9d
+	syscall
+	cmp %rdi, %rax
+	jne .Ldie
+	/* Our own channel as fd 0, and no other fd (ours, and any the
+	 * parent held in flight when it forked). */
+	mov $__NR_dup2, %eax
+	mov %r12, %rdi
+	xor %esi, %esi
+	syscall
+	test %rax, %rax
+	jnz .Ldie
+	mov $__NR_close_range, %eax
+	mov $1, %edi
+	mov $0xffffffff, %esi
+	xor %edx, %edx
+	syscall
+	/* Die with the factory, as every stub: a fork does not inherit it. */
+	die_with_factory
+	movq $0, SM_RESULT(%rbx)
 	jmp .Lreport
 
 .Lresume:

@@ -5,8 +5,18 @@
  * (slot.h), and runs what the sentry asks: memory calls, then the resume.
  *
  * A context is bound to the sentry thread that created it, as in ptrace:
- * only that thread switches into it or changes its address space. */
+ * only that thread switches into it or changes its address space.
+ *
+ * An address space is one stub process with up to STUB_MAX_SLOTS threads,
+ * one slot each, all slots in one memfd (stub.h). Its first thread comes
+ * from the factory (as_new) and uses slot 0; more come from clone.c. A
+ * thread whose task ends while others go on leaves (CMD_EXIT) and frees
+ * its slot, except the leader: the host keeps a process whose leader has
+ * exited as a zombie that process_vm_readv (addressed by the leader's pid)
+ * cannot read, so the leader stays parked in its handler, holding its
+ * slot, until the last thread goes and the stub is killed. */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,44 +84,190 @@ static int st_init(void)
 	systrap_have_fsgsbase = getauxval(AT_HWCAP2) & 2;
 	/* Spinning cannot help with one CPU: the other side needs it. */
 	systrap_spin_max = sysconf(_SC_NPROCESSORS_ONLN) > 1 ? calibrate_spin(SPIN_US) : 0;
+	systrap_fpstate_init();
 	return systrap_factory_start();
 }
 
-static int st_ctx_new(struct platform_ctx **out)
+int systrap_ctx_alloc(struct systrap_ctx **out)
 {
 	struct systrap_ctx *c = calloc(1, sizeof(*c));
 
 	if (!c)
 		return -ENOMEM;
-	atomic_init(&c->sig_pidfd, -1);
+	atomic_init(&c->interrupt, false);
+	atomic_init(&c->running, false);
+	pthread_mutex_init(&c->sig_lock, NULL);
+	c->thr.pidfd = c->thr.tpidfd = -1;
 	c->spin = c->stub_spin = systrap_spin_max;
 	systrap_current = c;
-	*out = &c->pub;
+	*out = c;
 	return 0;
 }
 
-static void as_put(struct platform_as *pas)
+static int st_ctx_new(struct platform_ctx **out)
 {
-	struct systrap_as *as = to_as(pas);
+	struct systrap_ctx *c;
+	int ret = systrap_ctx_alloc(&c);
 
+	if (ret == 0)
+		*out = &c->pub;
+	return ret;
+}
+
+void systrap_arm(struct systrap_ctx *c)
+{
+	pthread_mutex_lock(&c->sig_lock);
+	c->armed = true;
+	pthread_mutex_unlock(&c->sig_lock);
+}
+
+void systrap_disarm(struct systrap_ctx *c)
+{
+	pthread_mutex_lock(&c->sig_lock);
+	c->armed = false;
+	pthread_mutex_unlock(&c->sig_lock);
+}
+
+int systrap_thread_pidfd(pid_t tid)
+{
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD O_EXCL
+#endif
+	int fd = (int)syscall(SYS_pidfd_open, tid, PIDFD_THREAD);
+
+	if (fd >= 0)
+		return fd;
+	return errno == EINVAL ? -1 : -errno;
+}
+
+struct systrap_as *systrap_as_alloc(void)
+{
+	struct systrap_as *as = calloc(1, sizeof(*as));
+
+	if (!as)
+		return NULL;
+	atomic_init(&as->refs, 1);
+	as->sock = as->pidfd = -1;
+	pthread_mutex_init(&as->fd_lock, NULL);
+	pthread_mutex_init(&as->lock, NULL);
+	return as;
+}
+
+void systrap_as_put(struct systrap_as *as)
+{
 	if (!as || atomic_fetch_sub(&as->refs, 1) != 1)
 		return;
-	syscall(SYS_pidfd_send_signal, as->pidfd, SIGKILL, NULL, 0);
-	close(as->pidfd);
-	close(as->sock);
+	if (as->pidfd >= 0) {
+		syscall(SYS_pidfd_send_signal, as->pidfd, SIGKILL, NULL, 0);
+		close(as->pidfd);
+	}
+	if (as->sock >= 0)
+		close(as->sock);
+	if (as->slots)
+		munmap(as->slots, STUB_SLOTS_SIZE);
 	pthread_mutex_destroy(&as->fd_lock);
+	pthread_mutex_destroy(&as->lock);
 	free(as);
+}
+
+int systrap_as_slots(struct systrap_as *as)
+{
+	int fd = (int)syscall(SYS_memfd_create, "runsc-systrap-slots", MFD_CLOEXEC);
+	void *m;
+
+	if (fd < 0)
+		return -errno;
+	/* A sparse file: a slot costs the pages its thread touches. */
+	if (ftruncate(fd, STUB_SLOTS_SIZE) < 0)
+		goto fail;
+	m = mmap(NULL, STUB_SLOTS_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED)
+		goto fail;
+	as->slots = m;
+	return fd;
+fail:
+	{
+		int err = -errno;
+		close(fd);
+		return err;
+	}
+}
+
+int systrap_slot_take(struct systrap_as *as)
+{
+	int idx = -EAGAIN;
+
+	pthread_mutex_lock(&as->lock);
+	if (~as->slots_used) {
+		idx = __builtin_ctz(~as->slots_used);
+		as->slots_used |= 1U << idx;
+		as->nthreads++;
+	}
+	pthread_mutex_unlock(&as->lock);
+	return idx;
+}
+
+void systrap_slot_give(struct systrap_as *as, unsigned idx)
+{
+	pthread_mutex_lock(&as->lock);
+	as->slots_used &= ~(1U << idx);
+	as->nthreads--;
+	pthread_mutex_unlock(&as->lock);
+}
+
+void systrap_slot_init(struct systrap_slot *s)
+{
+	memset(s, 0, SM_END);
+	s->state = SLOT_RUNNING;
+	s->flags = systrap_have_fsgsbase ? SLOT_F_FSGSBASE : 0;
+	s->spin = systrap_spin_max;
+}
+
+static void as_put(struct platform_as *pas) { systrap_as_put((struct systrap_as *)pas); }
+
+/* Ends the context's stub thread if other threads of its address space go
+ * on (the last goes with the stub, which as_put kills). */
+static void end_thread(struct systrap_ctx *c, struct systrap_as *as)
+{
+	bool last;
+
+	pthread_mutex_lock(&as->lock);
+	last = as->nthreads == 1;
+	if (c->thr.tid == as->pid && !last)
+		as->nthreads--; /* the leader parks: its slot stays taken */
+	pthread_mutex_unlock(&as->lock);
+	if (last || c->thr.tid == as->pid)
+		return;
+	if (c->stopped) {
+		/* Acknowledged (or dead): the thread touches the slot no more. */
+		systrap_run_cmd(c, CMD_EXIT, 0, 0, 0, 0, 0, 0, 0);
+		systrap_slot_give(as, c->slot_idx);
+		return;
+	}
+	if (systrap_thread_alive(&c->thr) < 0) {
+		systrap_slot_give(as, c->slot_idx);
+		return;
+	}
+	/* Neither stopped nor dead: it runs application code we cannot
+	 * stop (forged slot words). It takes the whole stub with it. */
+	log_warn("systrap: stub thread %d does not answer; killing its stub", c->thr.tid);
+	syscall(SYS_pidfd_send_signal, as->pidfd, SIGKILL, NULL, 0);
+	systrap_slot_give(as, c->slot_idx);
 }
 
 /* Drops the context's stub thread and address space. */
 static void release(struct systrap_ctx *c)
 {
-	atomic_store(&c->sig_pidfd, -1);
-	if (c->pub.as)
-		as_put(c->pub.as);
+	struct systrap_as *as = to_as(c->pub.as);
+
+	systrap_disarm(c);
+	if (as && c->slot)
+		end_thread(c, as);
+	if (c->thr.tpidfd >= 0)
+		close(c->thr.tpidfd);
+	c->thr = (struct systrap_thread){.pidfd = -1, .tpidfd = -1};
+	systrap_as_put(as);
 	c->pub.as = NULL;
-	if (c->slot)
-		munmap(c->slot, STUB_SLOT_SIZE);
 	c->slot = NULL;
 	c->stopped = false;
 }
@@ -125,29 +281,8 @@ static void st_ctx_free(struct platform_ctx *pc)
 	release(c);
 	if (systrap_current == c)
 		systrap_current = NULL;
+	pthread_mutex_destroy(&c->sig_lock);
 	free(c);
-}
-
-static struct systrap_slot *slot_new(int *memfd)
-{
-	struct systrap_slot *s;
-	int fd = (int)syscall(SYS_memfd_create, "runsc-systrap-slot", MFD_CLOEXEC);
-
-	if (fd < 0)
-		return NULL;
-	if (ftruncate(fd, STUB_SLOT_SIZE) < 0)
-		goto fail;
-	s = mmap(NULL, STUB_SLOT_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (s == MAP_FAILED)
-		goto fail;
-	s->state = SLOT_RUNNING;
-	s->flags = systrap_have_fsgsbase ? SLOT_F_FSGSBASE : 0;
-	s->spin = systrap_spin_max;
-	*memfd = fd;
-	return s;
-fail:
-	close(fd);
-	return NULL;
 }
 
 /* The registers the stub reported at its last stop, into pub.regs. The
@@ -181,13 +316,7 @@ static void load_regs(struct systrap_ctx *c, const uint64_t *g)
 	r->gs_base = c->gs_base;
 }
 
-/* Copies the stop report out of the slot; returns the signal. */
-struct stop {
-	uint64_t signo, code, addr, fpstate, fs_base, gs_base;
-	uint64_t g[SM_NGREGS];
-};
-
-static void read_stop(struct systrap_ctx *c, struct stop *st)
+void systrap_read_stop(struct systrap_ctx *c, struct systrap_stop *st)
 {
 	volatile struct systrap_slot *s = c->slot;
 
@@ -195,11 +324,13 @@ static void read_stop(struct systrap_ctx *c, struct stop *st)
 	st->code = s->code;
 	st->addr = s->addr;
 	st->fpstate = s->fpstate;
+	st->ucontext = s->ucontext;
 	st->fs_base = s->fs_base;
 	st->gs_base = s->gs_base;
 	for (int i = 0; i < SM_NGREGS; i++)
 		st->g[i] = s->gregs[i];
 	c->fpstate = st->fpstate;
+	c->ucontext = st->ucontext;
 	if (systrap_have_fsgsbase) {
 		c->fs_base = st->fs_base;
 		c->gs_base = st->gs_base;
@@ -210,41 +341,40 @@ static void read_stop(struct systrap_ctx *c, struct stop *st)
 static int st_as_new(struct platform_ctx *pc)
 {
 	struct systrap_ctx *c = to_ctx(pc);
-	struct platform_as *old_as = c->pub.as;
-	struct systrap_slot *old_slot = c->slot;
 	struct systrap_as *as;
 	struct systrap_slot *s;
-	struct stop st;
-	int sv[2], memfd = -1, ret;
+	struct systrap_stop st;
+	int sv[2], memfd, tpidfd = -1, ret;
 	int64_t pid;
 
 	if (c != systrap_current)
 		return -EINVAL;
-	as = calloc(1, sizeof(*as));
+	as = systrap_as_alloc();
 	if (!as)
 		return -ENOMEM;
-	atomic_init(&as->refs, 1);
-	as->sock = as->pidfd = -1;
-	pthread_mutex_init(&as->fd_lock, NULL);
-	s = slot_new(&memfd);
-	if (!s) {
-		ret = -ENOMEM;
-		goto fail_as;
+	memfd = systrap_as_slots(as);
+	if (memfd < 0) {
+		ret = memfd;
+		goto fail;
 	}
+	s = systrap_slot(as, 0);
+	systrap_slot_init(s);
+	as->slots_used = 1;
+	as->nthreads = 1;
 	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv) < 0) {
 		ret = -errno;
 		close(memfd);
-		goto fail_slot;
+		goto fail;
 	}
 	ret = systrap_factory_spawn(sv[1], memfd);
 	close(sv[1]);
 	close(memfd);
 	as->sock = sv[0];
 	if (ret < 0)
-		goto fail_slot;
+		goto fail;
 
 	/* The birth stop (or the factory's report of a failed fork). */
-	ret = systrap_wait(c, s, -1, false);
+	ret = systrap_wait(c, s, NULL, false);
 	pid = ((volatile struct systrap_slot *)s)->pid;
 	if (pid > 0 && pid <= INT32_MAX) {
 		/* No application code has run in it: its word is good. */
@@ -252,31 +382,37 @@ static int st_as_new(struct platform_ctx *pc)
 		as->pidfd = (int)syscall(SYS_pidfd_open, as->pid, 0);
 		if (as->pidfd < 0 && ret == 0)
 			ret = -errno;
+		if (ret == 0) {
+			tpidfd = systrap_thread_pidfd(as->pid);
+			if (tpidfd < -1)
+				ret = tpidfd;
+		}
 	} else if (ret == 0) {
 		ret = pid < 0 && pid >= -4095 ? (int)pid : -EPROTO;
 	}
 	if (ret < 0) {
 		log_err("systrap: no stub was born: %s", strerror(-ret));
-		goto fail_slot; /* kills a child that came too late */
+		goto fail; /* kills a child that came too late */
 	}
 
 	/* The new stub replaces the old one (exec). */
-	c->pub.as = old_as;
-	c->slot = old_slot;
 	release(c);
 	c->pub.as = (struct platform_as *)as;
 	c->slot = s;
+	c->slot_idx = 0;
 	c->slot_addr = STUB_SLOTS;
+	c->thr = (struct systrap_thread){.pid = as->pid, .tid = as->pid,
+					 .pidfd = as->pidfd, .tpidfd = tpidfd};
 	c->stopped = true;
 	c->fs_base = c->gs_base = 0;
-	read_stop(c, &st);
+	systrap_read_stop(c, &st);
 	if (st.signo != SIGTRAP || st.g[G_RIP] != SYSTRAP_ADDR(systrap_birth) + 1) {
 		log_err("systrap: unexpected birth stop (signal %llu at 0x%llx)",
 			(unsigned long long)st.signo, (unsigned long long)st.g[G_RIP]);
 		release(c);
 		return -EPROTO;
 	}
-	atomic_store(&c->sig_pidfd, as->pidfd);
+	systrap_arm(c);
 	/* A clean register file, as for ptrace; the bases are set on resume. */
 	memset(&c->pub.regs, 0, sizeof(c->pub.regs));
 	c->pub.regs.cs = USER_CS;
@@ -286,17 +422,10 @@ static int st_as_new(struct platform_ctx *pc)
 		s->flags |= SLOT_F_SETFSGS;
 	return 0;
 
-fail_slot:
-	if (as->pidfd >= 0)
-		syscall(SYS_pidfd_send_signal, as->pidfd, SIGKILL, NULL, 0);
-	munmap(s, STUB_SLOT_SIZE);
-fail_as:
-	if (as->pidfd >= 0)
-		close(as->pidfd);
-	if (as->sock >= 0)
-		close(as->sock);
-	pthread_mutex_destroy(&as->fd_lock);
-	free(as);
+fail:
+	if (tpidfd >= 0)
+		close(tpidfd);
+	systrap_as_put(as); /* kills a stub that was born */
 	return ret;
 }
 
@@ -316,12 +445,26 @@ static struct systrap_ctx *caller(struct platform_as *as)
 	return c;
 }
 
-/* Runs one command in the stopped stub thread; returns its result. */
-static long run_cmd(struct systrap_ctx *c, uint64_t cmd, long nr, uint64_t a0,
-		    uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5)
+int systrap_settle(struct systrap_ctx *c)
+{
+	if (!c->report_pending)
+		return 0;
+	c->report_pending = false;
+	if (systrap_wait(c, c->slot, &c->thr, false) < 0) {
+		c->stopped = false;
+		return -ESRCH;
+	}
+	return 0;
+}
+
+long systrap_run_cmd(struct systrap_ctx *c, uint64_t cmd, long nr, uint64_t a0,
+		     uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5)
 {
 	volatile struct systrap_slot *s = c->slot;
-	int ret;
+	int ret = systrap_settle(c);
+
+	if (ret < 0)
+		return ret;
 
 	s->cmd = cmd;
 	s->nr = (uint64_t)nr;
@@ -333,7 +476,7 @@ static long run_cmd(struct systrap_ctx *c, uint64_t cmd, long nr, uint64_t a0,
 	s->args[5] = a5;
 	s->result = (uint64_t)-ENOSYS;
 	systrap_post(c->slot);
-	ret = systrap_wait(c, c->slot, to_as(c->pub.as)->pidfd, false);
+	ret = systrap_wait(c, c->slot, &c->thr, false);
 	if (ret < 0) {
 		c->stopped = false; /* dead: every later call fails */
 		return ret;
@@ -351,7 +494,7 @@ static long st_as_mmap(struct platform_as *pas, uint64_t addr, uint64_t len,
 	if (!c)
 		return -EINVAL;
 	if (fd < 0)
-		return run_cmd(c, CMD_SYSCALL, __NR_mmap, addr, len, (uint64_t)prot,
+		return systrap_run_cmd(c, CMD_SYSCALL, __NR_mmap, addr, len, (uint64_t)prot,
 			       (uint64_t)flags, (uint64_t)-1, off);
 	pthread_mutex_lock(&as->fd_lock);
 	{
@@ -372,7 +515,7 @@ static long st_as_mmap(struct platform_as *pas, uint64_t addr, uint64_t len,
 		r = sendmsg(as->sock, &mh, MSG_NOSIGNAL) < 0 ? -errno : 0;
 	}
 	if (r == 0)
-		r = run_cmd(c, CMD_MMAP_FD, __NR_mmap, addr, len, (uint64_t)prot,
+		r = systrap_run_cmd(c, CMD_MMAP_FD, __NR_mmap, addr, len, (uint64_t)prot,
 			    (uint64_t)flags, 0, off);
 	pthread_mutex_unlock(&as->fd_lock);
 	return r;
@@ -381,13 +524,13 @@ static long st_as_mmap(struct platform_as *pas, uint64_t addr, uint64_t len,
 static long st_as_munmap(struct platform_as *as, uint64_t addr, uint64_t len)
 {
 	struct systrap_ctx *c = caller(as);
-	return c ? run_cmd(c, CMD_SYSCALL, __NR_munmap, addr, len, 0, 0, 0, 0) : -EINVAL;
+	return c ? systrap_run_cmd(c, CMD_SYSCALL, __NR_munmap, addr, len, 0, 0, 0, 0) : -EINVAL;
 }
 
 static long st_as_mprotect(struct platform_as *as, uint64_t addr, uint64_t len, int prot)
 {
 	struct systrap_ctx *c = caller(as);
-	return c ? run_cmd(c, CMD_SYSCALL, __NR_mprotect, addr, len, (uint64_t)prot, 0, 0, 0)
+	return c ? systrap_run_cmd(c, CMD_SYSCALL, __NR_mprotect, addr, len, (uint64_t)prot, 0, 0, 0)
 		 : -EINVAL;
 }
 
@@ -395,7 +538,7 @@ static long st_as_mremap(struct platform_as *as, uint64_t old, uint64_t oldlen,
 			 uint64_t newlen, int flags, uint64_t newaddr)
 {
 	struct systrap_ctx *c = caller(as);
-	return c ? run_cmd(c, CMD_SYSCALL, __NR_mremap, old, oldlen, newlen,
+	return c ? systrap_run_cmd(c, CMD_SYSCALL, __NR_mremap, old, oldlen, newlen,
 			   (uint64_t)flags, newaddr, 0)
 		 : -EINVAL;
 }
@@ -403,7 +546,7 @@ static long st_as_mremap(struct platform_as *as, uint64_t old, uint64_t oldlen,
 static long st_as_madvise(struct platform_as *as, uint64_t addr, uint64_t len, int advice)
 {
 	struct systrap_ctx *c = caller(as);
-	return c ? run_cmd(c, CMD_SYSCALL, __NR_madvise, addr, len, (uint64_t)advice, 0, 0, 0)
+	return c ? systrap_run_cmd(c, CMD_SYSCALL, __NR_madvise, addr, len, (uint64_t)advice, 0, 0, 0)
 		 : -EINVAL;
 }
 
@@ -482,15 +625,17 @@ static bool is_fault_signal(uint64_t sig)
 static enum ctx_stop st_ctx_switch(struct platform_ctx *pc, struct ctx_stop_info *info)
 {
 	struct systrap_ctx *c = to_ctx(pc);
-	struct stop st;
+	struct systrap_stop st;
 	int ret;
 
 	if (atomic_exchange(&c->interrupt, false))
 		return CTX_INTERRUPT;
-	if (!c->slot || !c->stopped)
+	if (!c->slot || systrap_settle(c) < 0 || !c->stopped)
 		return CTX_DEAD;
+	/* Registers the host refuses: the thread stays stopped (and can be
+	 * ended cleanly), the task dies. */
 	if (store_regs(c) < 0)
-		goto dead;
+		return CTX_DEAD;
 	for (;;) {
 		atomic_store(&c->running, true);
 		/* After announcing we run: an interrupt from here on signals. */
@@ -501,12 +646,12 @@ static enum ctx_stop st_ctx_switch(struct platform_ctx *pc, struct ctx_stop_info
 		}
 		c->stopped = false;
 		systrap_post_resume(c, c->slot);
-		ret = systrap_wait(c, c->slot, to_as(c->pub.as)->pidfd, true);
+		ret = systrap_wait(c, c->slot, &c->thr, true);
 		atomic_store(&c->running, false);
 		if (ret < 0)
 			goto dead;
 		c->stopped = true;
-		read_stop(c, &st);
+		systrap_read_stop(c, &st);
 		if (st.signo == SIGSYS && st.code == SYS_SECCOMP_CODE) {
 			c->pub.regs.orig_rax = st.g[G_RAX];
 			c->pub.regs.rax = (uint64_t)-ENOSYS;
@@ -531,7 +676,7 @@ static enum ctx_stop st_ctx_switch(struct platform_ctx *pc, struct ctx_stop_info
 		/* A stale interrupt signal, or a report the application forged:
 		 * resume as it stands. */
 		if (store_regs(c) < 0)
-			goto dead;
+			return CTX_DEAD;
 	}
 dead:
 	/* Keep the address space: the sentry still refers to it until the
@@ -546,59 +691,16 @@ static void st_ctx_interrupt(struct platform_ctx *pc)
 
 	atomic_store(&c->interrupt, true);
 	if (atomic_load(&c->running)) {
-		int pidfd = atomic_load(&c->sig_pidfd);
-		if (pidfd >= 0)
-			syscall(SYS_pidfd_send_signal, pidfd, SYSTRAP_SIG_INTR, NULL, 0);
+		/* To this thread only: a signal to the process could land in
+		 * another of its threads. */
+		pthread_mutex_lock(&c->sig_lock);
+		if (c->armed)
+			systrap_thread_signal(&c->thr, SYSTRAP_SIG_INTR);
+		pthread_mutex_unlock(&c->sig_lock);
 	}
 }
 
-/* Offsets in the xsave area (the fxsave layout, then the header). */
-#define FX_CWD 0
-#define FX_MXCSR 24
-#define FX_MXCSR_MASK 28
-#define FX_SW_MAGIC1 464
-#define FP_XSTATE_MAGIC1 0x46505853U
-#define XS_HEADER 512
-#define XFEATURE_PKRU (1ULL << 9)
-#define FX_SIZE 512
-#define XS_MIN (512 + 64)
-
-static int st_ctx_reset_fpstate(struct platform_ctx *pc)
-{
-	struct systrap_ctx *c = to_ctx(pc);
-	uint64_t stack_lo = c->slot_addr + SLOT_STACK, stack_hi = c->slot_addr + STUB_SLOT_SIZE;
-	uint64_t fp = c->fpstate;
-	uint8_t *p;
-	uint32_t magic, mxcsr_mask;
-
-	if (!c->slot || !c->stopped)
-		return -ESRCH;
-	/* The frame's xsave area lies on the slot's stack, 64-byte aligned. */
-	if (fp < stack_lo || fp > stack_hi - XS_MIN || (fp & 63))
-		return -EFAULT;
-	p = (uint8_t *)c->slot + (fp - c->slot_addr);
-	memcpy(&mxcsr_mask, p + FX_MXCSR_MASK, 4);
-	memcpy(&magic, p + FX_SW_MAGIC1, 4);
-	memset(p, 0, 464); /* the fxsave registers, not the software bytes */
-	*(uint16_t *)(p + FX_CWD) = 0x37f;
-	*(uint32_t *)(p + FX_MXCSR) = 0x1f80;
-	memcpy(p + FX_MXCSR_MASK, &mxcsr_mask, 4);
-	if (magic == FP_XSTATE_MAGIC1) {
-		/* x87 and SSE as set above; every other component in its init
-		 * state but PKRU, which keeps its value. */
-		uint64_t bv;
-		memcpy(&bv, p + XS_HEADER, 8);
-		bv = (bv & XFEATURE_PKRU) | 3;
-		memcpy(p + XS_HEADER, &bv, 8);
-	}
-	return 0;
-}
-
-static pid_t st_ctx_host_tid(struct platform_ctx *pc)
-{
-	struct systrap_ctx *c = to_ctx(pc);
-	return c->pub.as ? to_as(c->pub.as)->pid : 0;
-}
+static pid_t st_ctx_host_tid(struct platform_ctx *pc) { return to_ctx(pc)->thr.tid; }
 
 const struct platform_ops systrap_platform_ops = {
 	.name = "systrap",
@@ -617,6 +719,12 @@ const struct platform_ops systrap_platform_ops = {
 	.as_write = st_as_write,
 	.ctx_switch = st_ctx_switch,
 	.ctx_interrupt = st_ctx_interrupt,
-	.ctx_reset_fpstate = st_ctx_reset_fpstate,
+	.ctx_reset_fpstate = systrap_reset_fpstate,
 	.ctx_host_tid = st_ctx_host_tid,
+	.as_fork = systrap_as_fork,
+	.thread_new = systrap_thread_new,
+	.child_adopt = systrap_child_adopt,
+	.child_abandon = systrap_child_abandon,
+	.ctx_get_fpstate = systrap_get_fpstate,
+	.ctx_set_fpstate = systrap_set_fpstate,
 };

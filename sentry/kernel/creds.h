@@ -17,6 +17,19 @@ struct creds {
 };
 
 void creds_init_root(struct creds *c);
+
+/* creds_change.c: the set*id system calls' rules. -1 leaves an id as it
+ * is. Return 0 or -EPERM/-EINVAL. keepcaps: PR_SET_KEEPCAPS. */
+int creds_setuid(struct creds *c, uint32_t uid, bool keepcaps);
+int creds_setgid(struct creds *c, uint32_t gid);
+int creds_setreuid(struct creds *c, uint32_t r, uint32_t e, bool keepcaps);
+int creds_setregid(struct creds *c, uint32_t r, uint32_t e);
+int creds_setresuid(struct creds *c, uint32_t r, uint32_t e, uint32_t s, bool keepcaps);
+int creds_setresgid(struct creds *c, uint32_t r, uint32_t e, uint32_t s);
+/* Return the old fs id (the call never fails). */
+uint32_t creds_setfsuid(struct creds *c, uint32_t uid);
+uint32_t creds_setfsgid(struct creds *c, uint32_t gid);
+int creds_setgroups(struct creds *c, const uint32_t *groups, uint32_t n);
 bool creds_in_group(const struct creds *c, uint32_t gid);
 
 #endif

@@ -54,12 +54,40 @@ uint64_t kernel_random_u64(void)
 	return z ^ (z >> 31);
 }
 
+/* Whether id is a live pid or tid (kernel.lock held). */
+static bool id_in_use(int id)
+{
+	for (int i = 0; i < kernel.ngroups; i++) {
+		struct thread_group *tg = kernel.groups[i];
+		if (tg->pid == id || tg->pgid == id || tg->sid == id)
+			return true;
+		for (struct task *t = tg->tasks; t; t = t->tg_next)
+			if (t->tid == id)
+				return true;
+	}
+	return false;
+}
+
 int kernel_alloc_pid(void)
 {
 	int pid;
+
 	pthread_mutex_lock(&kernel.lock);
-	/* Skeleton allocator: increasing pids; reuse comes with wait(2). */
-	pid = kernel.next_pid < PID_MAX ? kernel.next_pid++ : -EAGAIN;
+	/* Increasing, wrapping at pid_max, skipping ids still in use
+	 * (including process group and session ids), as Linux does. */
+	for (int tries = 0;; tries++) {
+		if (tries >= PID_MAX) {
+			pid = -EAGAIN;
+			break;
+		}
+		pid = kernel.next_pid++;
+		if (kernel.next_pid >= PID_MAX)
+			kernel.next_pid = 2;
+		if (!kernel.wrapped && kernel.next_pid == 2)
+			kernel.wrapped = true;
+		if (!kernel.wrapped || !id_in_use(pid))
+			break;
+	}
 	pthread_mutex_unlock(&kernel.lock);
 	return pid;
 }
@@ -68,61 +96,100 @@ int kernel_add_group(struct thread_group *tg)
 {
 	int ret = 0;
 	pthread_mutex_lock(&kernel.lock);
+	ret = kernel_add_group_locked(tg);
+	pthread_mutex_unlock(&kernel.lock);
+	return ret;
+}
+
+int kernel_add_group_locked(struct thread_group *tg)
+{
 	if (kernel.ngroups == kernel.capgroups) {
 		int cap = kernel.capgroups ? kernel.capgroups * 2 : 16;
 		struct thread_group **g = realloc(kernel.groups, (size_t)cap * sizeof(*g));
-		if (!g) {
-			ret = -ENOMEM;
-			goto out;
-		}
+		if (!g)
+			return -ENOMEM;
 		kernel.groups = g;
 		kernel.capgroups = cap;
 	}
 	atomic_fetch_add(&tg->refs, 1);
 	kernel.groups[kernel.ngroups++] = tg;
-out:
-	pthread_mutex_unlock(&kernel.lock);
-	return ret;
+	return 0;
+}
+
+void kernel_unhash_group_locked(struct thread_group *tg)
+{
+	for (int i = 0; i < kernel.ngroups; i++) {
+		if (kernel.groups[i] == tg) {
+			kernel.groups[i] = kernel.groups[--kernel.ngroups];
+			pthread_cond_broadcast(&groups_cond);
+			thread_group_put(tg);
+			return;
+		}
+	}
 }
 
 void kernel_remove_group(struct thread_group *tg)
 {
-	bool found = false;
 	pthread_mutex_lock(&kernel.lock);
-	for (int i = 0; i < kernel.ngroups; i++) {
-		if (kernel.groups[i] == tg) {
-			kernel.groups[i] = kernel.groups[--kernel.ngroups];
-			found = true;
-			break;
-		}
-	}
-	pthread_cond_broadcast(&groups_cond);
+	kernel_unhash_group_locked(tg);
 	pthread_mutex_unlock(&kernel.lock);
-	if (found)
-		thread_group_put(tg);
+}
+
+struct thread_group *kernel_find_group_locked(int pid)
+{
+	for (int i = 0; i < kernel.ngroups; i++)
+		if (kernel.groups[i]->pid == pid && kernel.groups[i]->state != TG_DEAD)
+			return kernel.groups[i];
+	return NULL;
 }
 
 struct thread_group *kernel_find_group(int pid)
 {
-	struct thread_group *tg = NULL;
+	struct thread_group *tg;
 	pthread_mutex_lock(&kernel.lock);
-	for (int i = 0; i < kernel.ngroups; i++) {
-		if (kernel.groups[i]->pid == pid) {
-			tg = kernel.groups[i];
-			atomic_fetch_add(&tg->refs, 1);
-			break;
-		}
-	}
+	tg = kernel_find_group_locked(pid);
+	if (tg)
+		atomic_fetch_add(&tg->refs, 1);
 	pthread_mutex_unlock(&kernel.lock);
 	return tg;
+}
+
+struct task *kernel_find_task_locked(int tid)
+{
+	for (int i = 0; i < kernel.ngroups; i++)
+		for (struct task *t = kernel.groups[i]->tasks; t; t = t->tg_next)
+			if (t->tid == tid)
+				return t;
+	return NULL;
 }
 
 void thread_group_put(struct thread_group *tg)
 {
 	if (!tg || atomic_fetch_sub(&tg->refs, 1) != 1)
 		return;
+	sigpending_clear(&tg->shared_pending);
+	sighand_put(tg->sighand);
+	free(tg->creds.groups);
 	pthread_mutex_destroy(&tg->lock);
 	free(tg);
+}
+
+struct sighand *sighand_new(void)
+{
+	struct sighand *sh = calloc(1, sizeof(*sh));
+	if (!sh)
+		return NULL;
+	atomic_init(&sh->refs, 1);
+	pthread_mutex_init(&sh->lock, NULL);
+	return sh;
+}
+
+void sighand_put(struct sighand *sh)
+{
+	if (!sh || atomic_fetch_sub(&sh->refs, 1) != 1)
+		return;
+	pthread_mutex_destroy(&sh->lock);
+	free(sh);
 }
 
 void kernel_wait_no_groups(void)

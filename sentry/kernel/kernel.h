@@ -15,6 +15,7 @@ struct thread_group;
 
 struct sentry_config {
 	bool strace;
+	bool init_protect;      /* pid 1 ignores default-action signals from inside */
 	char hostname[65];
 	const char *platform;
 };
@@ -26,6 +27,7 @@ struct kernel {
 	struct sentry_config cfg;
 	struct timespec boot_time;      /* CLOCK_MONOTONIC at boot */
 	int next_pid;
+	bool wrapped;
 	/* Live thread groups, for kill(), the control channel and wait. */
 	struct thread_group **groups;
 	int ngroups, capgroups;
@@ -42,7 +44,15 @@ extern struct kernel kernel;
 void kernel_init(const struct sentry_config *cfg);
 int kernel_alloc_pid(void);
 int kernel_add_group(struct thread_group *tg);
+int kernel_add_group_locked(struct thread_group *tg);
 void kernel_remove_group(struct thread_group *tg);
+/* Drops a reaped group from the table (kernel.lock held). */
+void kernel_unhash_group_locked(struct thread_group *tg);
+struct thread_group *kernel_find_group_locked(int pid);
+/* Finds a task by tid (kernel.lock held); not referenced. */
+struct task *kernel_find_task_locked(int tid);
+/* exit.c: marks a zombie reaped and drops it (kernel.lock held). */
+void thread_group_reap_locked(struct thread_group *tg);
 /* Blocks until every thread group has been removed. */
 void kernel_wait_no_groups(void);
 /* Returns a referenced thread group, or NULL. */

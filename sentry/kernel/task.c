@@ -24,22 +24,9 @@ __thread struct task *current;
 
 void task_kick(struct task *t)
 {
+	task_wake(t);
 	if (t->ctx)
 		platform->ctx_interrupt(t->ctx);
-	if (t->thread && !pthread_equal(t->thread, pthread_self()))
-		pthread_kill(t->thread, SIG_KICK);
-}
-
-void thread_group_exit(struct thread_group *tg, int wait_status)
-{
-	pthread_mutex_lock(&tg->lock);
-	if (!tg->exiting) {
-		tg->exiting = true;
-		tg->exit_status = wait_status;
-	}
-	for (struct task *t = tg->tasks; t; t = t->tg_next)
-		task_kick(t);
-	pthread_mutex_unlock(&tg->lock);
 }
 
 void task_run(struct task *t)
@@ -47,7 +34,9 @@ void task_run(struct task *t)
 	struct ctx_stop_info info;
 
 	for (;;) {
-		if (atomic_load(&t->exiting) || t->tg->exiting)
+		/* Signals, restarts and job control before every return to the
+		 * application; false when the task must exit. */
+		if (!signal_deliver(t))
 			return;
 		switch (platform->ctx_switch(t->ctx, &info)) {
 		case CTX_SYSCALL:
@@ -64,45 +53,6 @@ void task_run(struct task *t)
 			return;
 		}
 	}
-}
-
-static void task_exit(struct task *t)
-{
-	struct thread_group *tg = t->tg;
-	bool last;
-	int status;
-
-	pthread_mutex_lock(&tg->lock);
-	for (struct task **p = &tg->tasks; *p; p = &(*p)->tg_next) {
-		if (*p == t) {
-			*p = t->tg_next;
-			break;
-		}
-	}
-	last = --tg->nr_tasks == 0;
-	if (!tg->exiting) {
-		tg->exiting = true;
-		tg->exit_status = (t->exit_code & 0xff) << 8;
-	}
-	status = tg->exit_status;
-	pthread_mutex_unlock(&tg->lock);
-
-	platform->ctx_free(t->ctx);
-	t->ctx = NULL;
-	if (t->kick_fd >= 0)
-		close(t->kick_fd);
-	fdtable_put(t->fdt);
-	fs_context_put(t->fs);
-	mm_put(t->mm);
-	if (last) {
-		/* Record the exit before the group disappears, so a waiter
-		 * always finds one or the other. */
-		if (kernel.on_exit)
-			kernel.on_exit(tg->pid, status, kernel.on_exit_arg);
-		kernel_remove_group(tg);
-	}
-	thread_group_put(tg);
-	free(t);
 }
 
 struct start_sync {
@@ -240,7 +190,17 @@ int task_start_process(struct start_request *req, char *err, size_t errlen)
 		goto nomem;
 	pthread_mutex_init(&tg->lock, NULL);
 	atomic_init(&tg->refs, 1); /* the task's */
+	waitq_init(&tg->child_wq);
+	waitq_init(&tg->signal_wq);
+	tg->sighand = sighand_new();
+	if (!tg->sighand)
+		goto nomem;
 	tg->pid = pid;
+	/* Started from outside: it leads a session and a process group of
+	 * its own, and the first one is the sandbox's init. */
+	tg->pgid = tg->sid = pid;
+	tg->is_init = pid == 1;
+	tg->exit_signal = SIGCHLD;
 	memcpy(tg->rlimits, kernel.default_rlimits, sizeof(tg->rlimits));
 	creds_init_root(&tg->creds);
 	tg->nr_tasks = 1;

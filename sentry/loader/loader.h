@@ -53,6 +53,10 @@ struct stack_args {
  * initial stack pointer or -errno (E2BIG for arguments too large). */
 long stack_setup(struct mm *mm, const struct stack_args *a);
 
+/* execve/execveat from a running program (execve.c). */
+long do_execveat(struct task *t, int dirfd, uint64_t upath, uint64_t uargv, uint64_t uenvp,
+		 int flags);
+
 /* Replaces t's program with the one req names. Returns 0, or -errno with
  * a one-line reason in err. */
 int exec_program(struct task *t, const struct exec_request *req, char *err,

@@ -20,6 +20,42 @@ struct mm *mm_new(struct platform_as *as)
 
 void mm_get(struct mm *mm) { atomic_fetch_add(&mm->refs, 1); }
 
+struct mm *mm_fork(struct mm *from)
+{
+	struct mm *mm = mm_new(NULL);
+
+	if (!mm)
+		return NULL;
+	pthread_mutex_lock(&from->lock);
+	mm->brk_start = from->brk_start;
+	mm->brk = from->brk;
+	mm->mmap_base = from->mmap_base;
+	mm->stack_top = from->stack_top;
+	mm->arg_start = from->arg_start;
+	mm->arg_end = from->arg_end;
+	mm->env_start = from->env_start;
+	mm->env_end = from->env_end;
+	memcpy(mm->auxv, from->auxv, sizeof(mm->auxv));
+	mm->auxv_len = from->auxv_len;
+	if (from->exe_path && !(mm->exe_path = strdup(from->exe_path)))
+		goto fail;
+	/* Every mapping the host copies: not the MADV_DONTFORK ones. */
+	for (size_t i = 0; i < from->nvmas; i++) {
+		const struct vma *v = &from->vmas[i];
+		if (v->flags & VMA_DONTFORK)
+			continue;
+		if (vma_insert(mm, v) < 0)
+			goto fail;
+	}
+	mm->mapped = from->mapped;
+	pthread_mutex_unlock(&from->lock);
+	return mm;
+fail:
+	pthread_mutex_unlock(&from->lock);
+	mm_put(mm);
+	return NULL;
+}
+
 void mm_put(struct mm *mm)
 {
 	if (!mm || atomic_fetch_sub(&mm->refs, 1) != 1)

@@ -56,6 +56,8 @@ struct mm {
 
 struct mm *mm_new(struct platform_as *as);
 void mm_get(struct mm *mm);
+/* A copy of the bookkeeping for a forked address space (as set later). */
+struct mm *mm_fork(struct mm *from);
 void mm_put(struct mm *mm);
 
 /* VMA set operations (vma.c); callers hold mm->lock. */

@@ -51,12 +51,13 @@ void syscall_dispatch(struct task *t)
 		t0 = now_ns();
 	}
 	ret = d && d->fn ? d->fn(t, a) : unimplemented(nr);
-	/* Restart codes never reach the application. Until signal handlers
-	 * run, an interrupted call reports EINTR. */
-	if (ret == -ERESTARTSYS || ret == -ERESTARTNOINTR || ret == -ERESTARTNOHAND ||
-	    ret == -ERESTART_RESTARTBLOCK)
-		ret = -EINTR;
+	/* A restart code stays in sc_ret for signal delivery to resolve
+	 * (restart, or EINTR) before the application runs again. */
+	t->sc_ret = ret;
 	if (kernel.cfg.strace)
 		strace_exit(t, nr, a, ret, entry, now_ns() - t0);
-	r->rax = (uint64_t)ret;
+	/* rt_sigreturn and execve set every register themselves. */
+	if (!t->regs_set)
+		r->rax = (uint64_t)ret;
+	t->regs_set = false;
 }

@@ -9,6 +9,7 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 
+#include "sentry/fs/pipe/pipe.h"
 #include "sentry/kernel/task.h"
 #include "sentry/mm/mm.h"
 #include "sentry/syscalls/syscalls.h"
@@ -153,6 +154,11 @@ SYSCALL(fcntl)
 		break;
 	case F_SETLEASE:
 		r = (int)a[2] == F_UNLCK ? 0 : -EAGAIN; /* leases break at once */
+		break;
+	case F_GETPIPE_SZ:
+	case F_SETPIPE_SZ:
+		/* Linux's pipe_fcntl: EBADF on anything but a pipe. */
+		r = file_is_pipe(f) ? f->ops->fcntl(f, t, cmd, a[2]) : -EBADF;
 		break;
 	default:
 		r = f->ops->fcntl ? f->ops->fcntl(f, t, cmd, a[2]) : -EINVAL;

@@ -8,7 +8,6 @@
 
 SYSCALL(getpid) { (void)a; return t->tg->pid; }
 SYSCALL(gettid) { (void)a; return t->tid; }
-SYSCALL(getppid) { (void)a; return t->tg->ppid; }
 SYSCALL(getuid) { (void)a; return t->tg->creds.ruid; }
 SYSCALL(geteuid) { (void)a; return t->tg->creds.euid; }
 SYSCALL(getgid) { (void)a; return t->tg->creds.rgid; }
@@ -34,33 +33,4 @@ SYSCALL(getresgid)
 	return put_three(t, a, c->rgid, c->egid, c->sgid);
 }
 
-SYSCALL(getgroups)
-{
-	/* No supplementary groups yet (setgroups arrives with credentials). */
-	if ((int)a[0] < 0)
-		return -EINVAL;
-	return 0;
-}
 
-/* Until sessions and process groups exist, the first process leads both. */
-SYSCALL(getpgrp) { (void)a; (void)t; return 1; }
-
-SYSCALL(getpgid)
-{
-	int pid = (int)a[0];
-	if (pid < 0)
-		return -ESRCH;
-	if (pid != 0 && pid != t->tg->pid)
-		return -ESRCH;
-	return 1;
-}
-
-SYSCALL(getsid)
-{
-	int pid = (int)a[0];
-	if (pid < 0)
-		return -ESRCH;
-	if (pid != 0 && pid != t->tg->pid)
-		return -ESRCH;
-	return 1;
-}

@@ -23,24 +23,6 @@
 #define NR_OPEN_MAX 1048576ULL
 #define HOST_TASK_SIZE_MAX 0x7ffffffff000ULL
 
-SYSCALL(exit_group)
-{
-	thread_group_exit(t->tg, ((int)a[0] & 0xff) << 8);
-	atomic_store(&t->exiting, true);
-	return 0;
-}
-
-SYSCALL(exit)
-{
-	/* The last thread's exit ends the process with its code. Leaving
-	 * other threads running arrives with clone(). */
-	t->exit_code = (int)a[0];
-	if (t->tg->nr_tasks == 1)
-		thread_group_exit(t->tg, ((int)a[0] & 0xff) << 8);
-	atomic_store(&t->exiting, true);
-	return 0;
-}
-
 SYSCALL(set_tid_address)
 {
 	t->clear_child_tid = a[0];
@@ -275,26 +257,6 @@ SYSCALL(sched_yield)
 	(void)a;
 	sched_yield();
 	return 0;
-}
-
-SYSCALL(sched_getaffinity)
-{
-	cpu_set_t set;
-	size_t len = a[1], need;
-	int pid = (int)a[0];
-
-	/* The kernel copies out its cpumask size: nr_cpu_ids bits in longs.
-	 * As in Linux, the length is checked before the pid. */
-	need = (size_t)((sysconf(_SC_NPROCESSORS_CONF) + 63) / 64) * 8;
-	if (len < need || (len & 7))
-		return -EINVAL;
-	if (pid < 0 || (pid != 0 && pid != t->tid))
-		return -ESRCH;
-	if (sched_getaffinity(0, sizeof(set), &set) < 0)
-		return -EINVAL;
-	if (copy_to_user(t, a[2], &set, need) < 0)
-		return -EFAULT;
-	return (long)need;
 }
 
 SYSCALL(getcpu)

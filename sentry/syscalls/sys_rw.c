@@ -77,6 +77,13 @@ static long do_iov(struct task *t, int fd, uint64_t uiov, uint64_t cnt, int64_t 
 		file_put(f);
 		return total;
 	}
+	/* Sockets take the whole vector as one message (none at all, as
+	 * Linux's do_iter_write, when it is empty). */
+	if (!pos && total > 0 && (write ? f->ops->write_iter : f->ops->read_iter)) {
+		r = write ? f->ops->write_iter(f, t, v, (size_t)cnt)
+			  : f->ops->read_iter(f, t, v, (size_t)cnt);
+		goto out;
+	}
 	if (write && append && f->inode && !f->ops->stream && !f->ops->own_pos) {
 		struct vfs_attr at;
 		r = inode_getattr(f->inode, &at);

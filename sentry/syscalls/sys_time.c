@@ -7,7 +7,9 @@
 #include <time.h>
 
 #include "abi/linux.h"
+#include "abi/errno_names.h"
 #include "sentry/kernel/task.h"
+#include "sentry/kernel/wait.h"
 #include "sentry/mm/mm.h"
 #include "sentry/syscalls/syscalls.h"
 
@@ -130,31 +132,70 @@ SYSCALL(time)
 	return now;
 }
 
+/* Continues a nanosleep that a signal interrupted without a handler. */
+static long sleep_on(struct task *t)
+{
+	uint64_t deadline = (uint64_t)t->restart_deadline.tv_sec * 1000000000ULL +
+			    (uint64_t)t->restart_deadline.tv_nsec;
+	int r = task_block(t, deadline);
+
+	while (r == 0) { /* woken for something else: sleep on */
+		task_prepare_block(t);
+		r = task_block(t, deadline);
+	}
+	if (r == -ETIMEDOUT)
+		return 0;
+	t->restart_fn = sleep_on;
+	return -ERESTART_RESTARTBLOCK;
+}
+
 static long do_sleep(struct task *t, clockid_t clk, int flags, uint64_t ureq, uint64_t urem)
 {
 	struct k_timespec kreq;
-	struct timespec req, rem = {0, 0};
+	uint64_t req, deadline, now;
 	int r;
 
 	if (copy_from_user(t, &kreq, ureq, sizeof(kreq)) < 0)
 		return -EFAULT;
 	if (kreq.tv_sec < 0 || kreq.tv_nsec < 0 || kreq.tv_nsec >= 1000000000)
 		return -EINVAL;
-	req.tv_sec = kreq.tv_sec;
-	req.tv_nsec = kreq.tv_nsec;
-	/* The sentry thread sleeps in the host; a kick (SIG_KICK) ends the
-	 * sleep early with EINTR. */
-	r = clock_nanosleep(clk, flags, &req, &rem);
-	if (r == 0)
-		return 0;
-	if (r != EINTR)
-		return -r;
-	if (urem && !(flags & TIMER_ABSTIME)) {
-		struct k_timespec krem = {rem.tv_sec, rem.tv_nsec};
+	req = (uint64_t)kreq.tv_sec * 1000000000ULL + (uint64_t)kreq.tv_nsec;
+	now = monotonic_ns();
+	if (flags & TIMER_ABSTIME) {
+		/* An absolute time on clk, as a monotonic deadline from now. */
+		struct timespec c;
+		clock_gettime(clk, &c);
+		uint64_t cnow = (uint64_t)c.tv_sec * 1000000000ULL + (uint64_t)c.tv_nsec;
+		deadline = req > cnow ? now + (req - cnow) : now;
+	} else {
+		deadline = now + req;
+	}
+	if (deadline < now)
+		deadline = UINT64_MAX; /* overflow: forever */
+	if (!deadline)
+		deadline = 1;
+	task_prepare_block(t);
+	for (;;) {
+		r = task_block(t, deadline);
+		if (r == -ETIMEDOUT)
+			return 0;
+		if (r == -EINTR)
+			break;
+		task_prepare_block(t);
+	}
+	if (flags & TIMER_ABSTIME)
+		return -ERESTARTNOHAND; /* the same call again computes the rest */
+	if (urem) {
+		uint64_t left = deadline > monotonic_ns() ? deadline - monotonic_ns() : 0;
+		struct k_timespec krem = {(int64_t)(left / 1000000000ULL),
+					  (int64_t)(left % 1000000000ULL)};
 		if (copy_to_user(t, urem, &krem, sizeof(krem)) < 0)
 			return -EFAULT;
 	}
-	return -EINTR;
+	t->restart_deadline.tv_sec = (int64_t)(deadline / 1000000000ULL);
+	t->restart_deadline.tv_nsec = (int64_t)(deadline % 1000000000ULL);
+	t->restart_fn = sleep_on;
+	return -ERESTART_RESTARTBLOCK;
 }
 
 SYSCALL(nanosleep) { return do_sleep(t, CLOCK_MONOTONIC, 0, a[0], a[1]); }

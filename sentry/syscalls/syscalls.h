@@ -94,19 +94,55 @@ SYSCALL(sendfile); SYSCALL(copy_file_range);
 /* sys_id.c */
 SYSCALL(getpid); SYSCALL(gettid); SYSCALL(getppid); SYSCALL(getuid);
 SYSCALL(geteuid); SYSCALL(getgid); SYSCALL(getegid); SYSCALL(getresuid);
-SYSCALL(getresgid); SYSCALL(getgroups); SYSCALL(getpgrp); SYSCALL(getpgid);
-SYSCALL(getsid);
+SYSCALL(getresgid);
+/* sys_process.c */
+SYSCALL(fork); SYSCALL(vfork); SYSCALL(clone); SYSCALL(clone3); SYSCALL(execve);
+SYSCALL(execveat); SYSCALL(exit); SYSCALL(exit_group); SYSCALL(wait4);
+SYSCALL(waitid); SYSCALL(getppid); SYSCALL(getpgid); SYSCALL(getpgrp);
+SYSCALL(getsid); SYSCALL(setsid); SYSCALL(setpgid); SYSCALL(getrusage); SYSCALL(times);
 /* sys_time.c */
 SYSCALL(clock_gettime); SYSCALL(clock_getres); SYSCALL(gettimeofday);
 SYSCALL(time); SYSCALL(nanosleep); SYSCALL(clock_nanosleep);
 /* sys_proc.c */
-SYSCALL(exit); SYSCALL(exit_group); SYSCALL(set_tid_address);
+SYSCALL(set_tid_address);
 SYSCALL(set_robust_list); SYSCALL(get_robust_list); SYSCALL(rseq);
 SYSCALL(arch_prctl); SYSCALL(prctl); SYSCALL(prlimit64); SYSCALL(getrlimit);
 SYSCALL(setrlimit); SYSCALL(uname); SYSCALL(getrandom); SYSCALL(sched_yield);
 SYSCALL(sched_getaffinity); SYSCALL(getcpu); SYSCALL(futex);
 /* sys_signal.c */
 SYSCALL(rt_sigaction); SYSCALL(rt_sigprocmask); SYSCALL(sigaltstack);
-SYSCALL(kill); SYSCALL(tkill); SYSCALL(tgkill);
+SYSCALL(kill); SYSCALL(tkill); SYSCALL(tgkill); SYSCALL(rt_sigreturn);
+SYSCALL(rt_sigpending); SYSCALL(rt_sigqueueinfo); SYSCALL(rt_tgsigqueueinfo);
+SYSCALL(pause); SYSCALL(rt_sigsuspend); SYSCALL(rt_sigtimedwait);
+SYSCALL(restart_syscall);
+/* --- pipes, fifos, splice, memfd (sys_pipe.c) --- */
+SYSCALL(pipe); SYSCALL(pipe2); SYSCALL(splice); SYSCALL(tee); SYSCALL(vmsplice);
+SYSCALL(memfd_create);
+/* --- poll, select, epoll, eventfd, signalfd (sys_poll.c) --- */
+SYSCALL(poll); SYSCALL(ppoll); SYSCALL(select); SYSCALL(pselect6);
+SYSCALL(eventfd); SYSCALL(eventfd2); SYSCALL(signalfd); SYSCALL(signalfd4);
+/* sys_epoll.c */
+SYSCALL(epoll_create); SYSCALL(epoll_create1); SYSCALL(epoll_ctl);
+SYSCALL(epoll_wait); SYSCALL(epoll_pwait); SYSCALL(epoll_pwait2);
+/* sys_sched.c (and sched_getaffinity, declared above) */
+SYSCALL(sched_setaffinity); SYSCALL(sched_get_priority_max);
+SYSCALL(sched_get_priority_min); SYSCALL(sched_getscheduler);
+SYSCALL(sched_setscheduler); SYSCALL(sched_getparam); SYSCALL(sched_setparam);
+SYSCALL(getpriority); SYSCALL(setpriority);
+/* --- timers: alarm, itimers, POSIX timers, timerfd (sys_timer.c) --- */
+SYSCALL(alarm); SYSCALL(setitimer); SYSCALL(getitimer); SYSCALL(timer_create);
+SYSCALL(timer_settime); SYSCALL(timer_gettime); SYSCALL(timer_getoverrun);
+SYSCALL(timer_delete); SYSCALL(timerfd_create); SYSCALL(timerfd_settime);
+SYSCALL(timerfd_gettime);
+/* --- unix sockets (sys_socket.c) --- */
+SYSCALL(socket); SYSCALL(socketpair); SYSCALL(bind); SYSCALL(connect); SYSCALL(listen);
+SYSCALL(accept); SYSCALL(accept4); SYSCALL(getsockname); SYSCALL(getpeername);
+SYSCALL(sendto); SYSCALL(recvfrom); SYSCALL(sendmsg); SYSCALL(recvmsg);
+SYSCALL(sendmmsg); SYSCALL(recvmmsg); SYSCALL(shutdown); SYSCALL(setsockopt);
+SYSCALL(getsockopt);
+/* --- credentials (sys_creds.c) --- */
+SYSCALL(setuid); SYSCALL(setgid); SYSCALL(setreuid); SYSCALL(setregid);
+SYSCALL(setresuid); SYSCALL(setresgid); SYSCALL(setfsuid); SYSCALL(setfsgid);
+SYSCALL(getgroups); SYSCALL(setgroups); SYSCALL(capget); SYSCALL(capset);
 
 #endif

@@ -211,3 +211,28 @@ void fdtable_close_on_exec(struct fdtable *t)
 		drop(t, f);
 	}
 }
+
+struct fdtable *fdtable_copy(struct fdtable *from)
+{
+	struct fdtable *t = fdtable_new();
+
+	if (!t)
+		return NULL;
+	pthread_mutex_lock(&from->lock);
+	if (from->nslots) {
+		t->slots = calloc((size_t)from->nslots, sizeof(*t->slots));
+		if (!t->slots) {
+			pthread_mutex_unlock(&from->lock);
+			fdtable_put(t);
+			return NULL;
+		}
+		t->nslots = from->nslots;
+		for (int i = 0; i < from->nslots; i++) {
+			t->slots[i] = from->slots[i];
+			if (t->slots[i].file)
+				file_get(t->slots[i].file);
+		}
+	}
+	pthread_mutex_unlock(&from->lock);
+	return t;
+}

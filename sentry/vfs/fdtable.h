@@ -21,6 +21,8 @@ struct fdtable {
 };
 
 struct fdtable *fdtable_new(void);
+/* fork without CLONE_FILES: the same open files under the same fds. */
+struct fdtable *fdtable_copy(struct fdtable *from);
 void fdtable_put(struct fdtable *t);
 /* Installs f at the lowest free fd >= min, below limit; takes a reference.
  * Returns the fd or -EMFILE. */

@@ -1,7 +1,9 @@
 #include "sentry/vfs/file.h"
 #include "sentry/vfs/lock.h"
+#include "sentry/fs/anon/epoll.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -26,6 +28,8 @@ void file_put(struct file *f)
 {
 	if (!f || atomic_fetch_sub(&f->refs, 1) != 1)
 		return;
+	if (f->ep_links)
+		eventpoll_release(f);
 	if (f->ops && f->ops->release)
 		f->ops->release(f);
 	/* flock and OFD locks belong to the open file description. */
@@ -114,4 +118,12 @@ int64_t generic_llseek(struct file *f, int64_t off, int whence, int64_t size)
 	if ((off > 0 && base > INT64_MAX - off) || base + off < 0)
 		return -EINVAL;
 	return base + off;
+}
+
+uint32_t vfs_poll(struct file *f, struct wq_entry *e)
+{
+	if (f->ops->poll)
+		return f->ops->poll(f, e);
+	/* Regular files and directories never block. */
+	return POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM;
 }

@@ -82,3 +82,21 @@ void vfs_root(struct path *out)
 	path_get(out);
 	pthread_mutex_unlock(&vfs_mounts.lock);
 }
+
+struct mount *vfs_kern_mount(struct superblock *sb, struct dentry *root)
+{
+	struct mount *m = calloc(1, sizeof(*m));
+
+	if (!m)
+		return NULL;
+	atomic_init(&m->refs, 1);
+	sb_get(sb);
+	m->sb = sb;
+	dentry_get(root);
+	m->root = root;
+	/* Its own id (fdinfo's mnt_id), though no list holds it. */
+	pthread_mutex_lock(&vfs_mounts.lock);
+	m->id = vfs_mounts.next_id++;
+	pthread_mutex_unlock(&vfs_mounts.lock);
+	return m;
+}

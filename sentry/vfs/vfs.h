@@ -76,6 +76,9 @@ struct k_statfs {
 /* Superblock flags. */
 #define SB_RDONLY 0x1
 #define SB_NOCACHE 0x2  /* names change behind the VFS (procfs): never cache */
+/* No paths (pipefs): /proc/PID/fd shows the file as "pipe:[ino]", not a
+ * path. */
+#define SB_PSEUDO 0x4
 
 struct superblock {
 	atomic_int refs;
@@ -255,6 +258,9 @@ int vfs_mount(struct superblock *sb, struct dentry *root, const struct path *whe
 struct mount *vfs_mount_on(struct mount *mnt, struct dentry *d);
 /* The root of the mount namespace, referenced. */
 void vfs_root(struct path *out);
+/* A mount of sb in no namespace (Linux's kern_mount), for files that need
+ * a path but live nowhere: pipes, memfds. */
+struct mount *vfs_kern_mount(struct superblock *sb, struct dentry *root);
 
 /* --- permission (permission.c) --- */
 #define MAY_EXEC 1

@@ -1,10 +1,13 @@
 /* Run inside the sandbox: tries to reach the host. Nothing it attempts may
  * have a host-visible effect; the harness (stub_isolation.sh) checks the
  * host afterwards.
- * usage: escape paths|stubjump|stubmmap|stubmask DIR */
+ * usage: escape paths|stubjump|stubmmap|stubmask|stubclone DIR */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -13,7 +16,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#define STUB_BASE 0x7e0000000000UL
+#include "platform/stub.h"
+#include "platform/systrap/slot.h"
 
 static int failures;
 #define MUST_FAIL(expr)                                                        \
@@ -174,6 +178,90 @@ static int stub_mask(void)
 	return 1;
 }
 
+/* systrap: the stub's own clone instructions, with exactly the registers
+ * the sentry uses. The filter traces clone, so without the sentry's ptrace
+ * it fails with ENOSYS: no thread or process comes to be behind the
+ * sentry's back. The stub code after the clone reports into a slot of
+ * ours (rbx) and takes the resume a helper thread forges there, so it
+ * comes back here, with the clone's result in that slot. */
+static struct {
+	_Alignas(64) unsigned char b[SM_END];
+} fake_slot;
+static unsigned long fake_uc[128];
+static atomic_int forging;
+
+static void *forge_resume(void *arg)
+{
+	volatile uint32_t *state = (volatile uint32_t *)(fake_slot.b + SM_STATE);
+
+	(void)arg;
+	while (atomic_load(&forging))
+		*state = SLOT_CMD;
+	return NULL;
+}
+
+static long clone_in_stub(int off, unsigned long flags, unsigned long stack)
+{
+	register unsigned long r13 __asm__("r13") = (unsigned long)fake_uc;
+	register unsigned long r12 __asm__("r12") = (unsigned long)-1; /* fork: fds to close */
+	register unsigned long r15 __asm__("r15") = (unsigned long)-1;
+	uintptr_t target = STUB_BASE + (uintptr_t)off;
+	pthread_t t;
+	long r;
+
+	memset(&fake_slot, 0, sizeof(fake_slot));
+	*(uint64_t *)(fake_slot.b + SM_SPIN) = 1ULL << 40; /* spin, never sleep */
+	*(uint64_t *)(fake_slot.b + SM_CMD) = CMD_RESUME;
+	*(uint64_t *)(fake_slot.b + SM_RESULT) = 12345;
+	atomic_store(&forging, 1);
+	if (pthread_create(&t, NULL, forge_resume, NULL))
+		return 12345;
+	__asm__ volatile("call *%[t]"
+			 : "+r"(r13), "+r"(r12), "+r"(r15), "=a"(r)
+			 : [t] "r"(target), "a"(SYS_clone), "D"(flags), "S"(stack), "d"(0),
+			   "b"(fake_slot.b)
+			 : "rcx", "r8", "r10", "r11", "r14", "memory");
+	atomic_store(&forging, 0);
+	pthread_join(t, NULL);
+	return *(volatile long *)(fake_slot.b + SM_RESULT);
+}
+
+static int stub_clone(void)
+{
+	/* mov $__NR_clone, %eax; syscall: the thread site, then the fork's. */
+	static const unsigned char site[] = {0xb8, SYS_clone, 0, 0, 0, 0x0f, 0x05};
+	const unsigned char *code = (const unsigned char *)STUB_BASE;
+	int thread_off = find_in_stub(site, sizeof(site)), fork_off = -1;
+	long r;
+
+	if (thread_off >= 0)
+		for (int i = thread_off + 1; i + (int)sizeof(site) <= 4096; i++)
+			if (!memcmp(code + i, site, sizeof(site))) {
+				fork_off = i;
+				break;
+			}
+	if (thread_off < 0 || fork_off < 0) {
+		printf("FAIL: no clone sites found in the stub page\n");
+		return 1;
+	}
+	r = clone_in_stub(thread_off + 5,
+			  CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD |
+				  CLONE_SYSVSEM,
+			  STUB_SLOTS + 2 * STUB_SLOT_SIZE);
+	if (r != -ENOSYS) {
+		printf("FAIL: a thread through the stub's clone: %ld\n", r);
+		return 1; /* a rogue fork would corrupt our slots: stop here */
+	}
+	r = clone_in_stub(fork_off + 5, CLONE_PARENT | SIGCHLD, 0);
+	if (r != -ENOSYS) {
+		printf("FAIL: a fork through the stub's clone: %ld\n", r);
+		failures++;
+	}
+	if (!failures)
+		printf("both clones through the stub failed with ENOSYS\n");
+	return failures ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 3)
@@ -186,5 +274,7 @@ int main(int argc, char **argv)
 		return stub_mmap();
 	if (!strcmp(argv[1], "stubmask"))
 		return stub_mask();
+	if (!strcmp(argv[1], "stubclone"))
+		return stub_clone();
 	return 2;
 }

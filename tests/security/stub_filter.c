@@ -5,7 +5,9 @@
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/futex.h>
+#include <linux/prctl.h>
 #include <linux/seccomp.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -56,14 +58,15 @@ static uint32_t run(const struct seccomp_data *d)
 #define ALLOW SECCOMP_RET_ALLOW
 #define KILL SECCOMP_RET_KILL_PROCESS
 #define TRAP SECCOMP_RET_TRAP
+#define TRACE_ SECCOMP_RET_TRACE
 #define IN_STUB (STUB_BASE + 0x100)
 
-static void check(const char *what, uint64_t ip, int nr, uint64_t a0, uint64_t a1,
-		  uint64_t a2, uint64_t a3, uint64_t a4, uint32_t want)
+static void check6(const char *what, uint64_t ip, int nr, uint64_t a0, uint64_t a1,
+		   uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5, uint32_t want)
 {
 	struct seccomp_data d = {.nr = nr, .arch = AUDIT_ARCH_X86_64,
 				 .instruction_pointer = ip,
-				 .args = {a0, a1, a2, a3, a4, 0}};
+				 .args = {a0, a1, a2, a3, a4, a5}};
 	uint32_t got = run(&d);
 
 	if (got != want) {
@@ -72,8 +75,12 @@ static void check(const char *what, uint64_t ip, int nr, uint64_t a0, uint64_t a
 	}
 }
 
+#define check(what, ip, nr, a0, a1, a2, a3, a4, want) \
+	check6(what, ip, nr, a0, a1, a2, a3, a4, 0, want)
 #define S(what, nr, a0, a1, a2, a3, a4, want) \
 	check(what, IN_STUB, nr, a0, a1, a2, a3, a4, want)
+#define SLOTS_MMAP(what, addr, len, prot, flags, off, want) \
+	check6(what, IN_STUB, __NR_mmap, addr, len, prot, flags, 3, off, want)
 
 int main(void)
 {
@@ -136,6 +143,71 @@ int main(void)
 	S("close the channel", __NR_close, 0, 0, 0, 0, 0, KILL);
 	S("arch_prctl set fs", __NR_arch_prctl, ARCH_SET_FS, 0, 0, 0, 0, ALLOW);
 	S("arch_prctl other", __NR_arch_prctl, 0x1021, 0, 0, 0, 0, KILL);
+	/* A forked child replacing the slots it shares with its parent:
+	 * exactly that mapping, nothing like it. */
+	SLOTS_MMAP("mmap the slots", STUB_SLOTS, STUB_SLOTS_SIZE, PROT_READ | PROT_WRITE,
+		   MAP_SHARED | MAP_FIXED, 0, ALLOW);
+	SLOTS_MMAP("mmap the slots private", STUB_SLOTS, STUB_SLOTS_SIZE, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_FIXED, 0, KILL);
+	SLOTS_MMAP("mmap the slots executable", STUB_SLOTS, STUB_SLOTS_SIZE, 7,
+		   MAP_SHARED | MAP_FIXED, 0, KILL);
+	SLOTS_MMAP("mmap one slot", STUB_SLOTS + STUB_SLOT_SIZE, STUB_SLOT_SIZE, PROT_READ | PROT_WRITE,
+		   MAP_SHARED | MAP_FIXED, 0, KILL);
+	SLOTS_MMAP("mmap part of the slots", STUB_SLOTS, STUB_SLOT_SIZE, PROT_READ | PROT_WRITE,
+		   MAP_SHARED | MAP_FIXED, 0, KILL);
+	SLOTS_MMAP("mmap the slots at an offset", STUB_SLOTS, STUB_SLOTS_SIZE, PROT_READ | PROT_WRITE,
+		   MAP_SHARED | MAP_FIXED, 4096, KILL);
+	SLOTS_MMAP("mmap the slots, length high bits", STUB_SLOTS, STUB_SLOTS_SIZE | (1ULL << 32),
+		   PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, 0, KILL);
+	SLOTS_MMAP("mmap over the stub data", STUB_DATA, STUB_SLOTS_SIZE, PROT_READ | PROT_WRITE,
+		   MAP_SHARED | MAP_FIXED, 0, KILL);
+	/* clone: traced (so it runs only under the sentry's ptrace), from
+	 * its two instructions, in their two shapes. */
+	{
+		const uint64_t thr = SYSTRAP_ADDR(systrap_clone_thread) + 2;
+		const uint64_t frk = SYSTRAP_ADDR(systrap_clone_fork) + 2;
+		const uint64_t stack = STUB_SLOTS + 3 * STUB_SLOT_SIZE + 0x7000;
+		const uint64_t tf = SYSTRAP_THREAD_FLAGS, ff = SYSTRAP_FORK_FLAGS;
+
+		check("clone a thread", thr, __NR_clone, tf, stack, 0, 0, 0, TRACE_);
+		check("clone a thread, top of the slots", thr, __NR_clone, tf, STUB_SLOTS_END, 0, 0, 0,
+		      TRACE_);
+		check("clone a thread, stack in app memory", thr, __NR_clone, tf, 0x7fff0000, 0, 0,
+		      0, KILL);
+		check("clone a thread, no stack", thr, __NR_clone, tf, 0, 0, 0, 0, KILL);
+		check("clone a thread, stack in a message page", thr, __NR_clone, tf,
+		      STUB_SLOTS + 0x100, 0, 0, 0, KILL);
+		check("clone a thread, stack past the slots", thr, __NR_clone, tf,
+		      STUB_SLOTS_END + 16, 0, 0, 0, KILL);
+		check("clone a thread, stack high bits", thr, __NR_clone, tf, stack | (1ULL << 40),
+		      0, 0, 0, KILL);
+		check("clone a thread, no CLONE_THREAD", thr, __NR_clone, tf & ~(uint64_t)CLONE_THREAD,
+		      stack, 0, 0, 0, KILL);
+		check("clone a thread with settls", thr, __NR_clone, tf | CLONE_SETTLS, stack, 0, 0,
+		      0, KILL);
+		check("clone a fork at the thread site", thr, __NR_clone, ff, 0, 0, 0, 0, KILL);
+		check("clone a fork", frk, __NR_clone, ff, 0, 0, 0, 0, TRACE_);
+		check("clone a fork with a stack", frk, __NR_clone, ff, stack, 0, 0, 0, KILL);
+		check("clone a fork sharing memory", frk, __NR_clone, ff | CLONE_VM, 0, 0, 0, 0, KILL);
+		check("clone a fork, not the factory's child", frk, __NR_clone, SIGCHLD, 0, 0, 0, 0,
+		      KILL);
+		check("clone a thread at the fork site", frk, __NR_clone, tf, stack, 0, 0, 0, KILL);
+		check("clone, flags high bits", frk, __NR_clone, ff | (1ULL << 32), 0, 0, 0, 0, KILL);
+		check("clone elsewhere in the stub", thr + 16, __NR_clone, tf, stack, 0, 0, 0, KILL);
+		check("clone from the application", 0x400000, __NR_clone, tf, stack, 0, 0, 0, TRAP);
+	}
+	S("dup2 onto the channel", __NR_dup2, 5, 0, 0, 0, 0, ALLOW);
+	S("dup2 elsewhere", __NR_dup2, 0, 3, 0, 0, 0, KILL);
+	S("close_range past the channel", __NR_close_range, 1, ~0U, 0, 0, 0, ALLOW);
+	S("close_range the channel", __NR_close_range, 0, ~0U, 0, 0, 0, KILL);
+	S("close_range unshare", __NR_close_range, 1, ~0U, 2, 0, 0, KILL);
+	S("prctl pdeathsig kill", __NR_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0, ALLOW);
+	S("prctl pdeathsig other", __NR_prctl, PR_SET_PDEATHSIG, SIGUSR1, 0, 0, 0, KILL);
+	S("prctl pdeathsig high bits", __NR_prctl, PR_SET_PDEATHSIG, SIGKILL | (1ULL << 32), 0, 0,
+	  0, KILL);
+	S("prctl other", __NR_prctl, PR_SET_DUMPABLE, 1, 0, 0, 0, KILL);
+	S("exit", __NR_exit, 0, 0, 0, 0, 0, ALLOW);
+	S("getppid", __NR_getppid, 0, 0, 0, 0, 0, ALLOW);
 	/* Never, with any arguments. */
 	static const int never[] = {
 		__NR_open, __NR_openat, __NR_openat2, __NR_socket, __NR_connect,
@@ -143,7 +215,7 @@ int main(void)
 		__NR_clone3, __NR_kill, __NR_tgkill, __NR_tkill, __NR_ptrace,
 		__NR_read, __NR_write, __NR_sendmsg, __NR_ioctl, __NR_getpid,
 		__NR_prctl, __NR_seccomp, __NR_rt_sigaction, __NR_rt_sigprocmask,
-		__NR_sigaltstack, __NR_dup2, __NR_process_vm_writev, __NR_mkdir,
+		__NR_sigaltstack, __NR_dup, __NR_dup3, __NR_process_vm_writev, __NR_mkdir,
 		__NR_unshare, __NR_setns, __NR_bpf, __NR_memfd_create, __NR_exit_group,
 		__NR_pidfd_open, __NR_pidfd_getfd, __NR_io_uring_setup, __NR_shmat,
 		__NR_brk, __NR_pkey_mprotect, __NR_process_madvise, __NR_remap_file_pages,

@@ -122,6 +122,13 @@ stubmmap)
 	[ $st -eq 137 ] || fail "want death by SIGKILL (137), got $st: $(cat "$tmp/err")"
 	grep -q 'stub process died' "$tmp/err" || fail "the stub did not die: $(cat "$tmp/err")"
 	;;
+stubclone)
+	# The stub's clone instructions with the sentry's own registers: the
+	# filter traces clone, so untraced they fail (ENOSYS) and no thread or
+	# process appears that the sentry did not make.
+	runsc -- "$ESC" stubclone "$tmp" >"$tmp/out" 2>&1 ||
+		fail "$(cat "$tmp/out")"
+	;;
 stubmask)
 	# A forged frame through the stub's rt_sigreturn blocks every signal,
 	# then spins: SIGINT must still end the program.

@@ -21,9 +21,18 @@
  * C library's O_LARGEFILE is 0 there). */
 #define K_O_LARGEFILE 0100000
 
+/* Linux answers EAGAIN to a ".." lookup under RESOLVE_BENEATH or
+ * RESOLVE_IN_ROOT when any rename or mount happened on the machine during
+ * it (openat2(2) says: retry), so a busy host makes it fail natively. */
 static long sys_openat2(int dirfd, const char *path, struct open_how *how, size_t size)
 {
-	return syscall(SYS_openat2, dirfd, path, how, size);
+	long r;
+	int tries = 0;
+
+	do
+		r = syscall(SYS_openat2, dirfd, path, how, size);
+	while (r < 0 && errno == EAGAIN && !(how->resolve & RESOLVE_CACHED) && ++tries < 1000);
+	return r;
 }
 
 static int oa2(int dirfd, const char *path, unsigned long long flags,

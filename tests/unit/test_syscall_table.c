@@ -149,7 +149,7 @@ static const struct nr_arity arities[] = {
 	A(setgroups, 2), A(setresuid, 3), A(getresuid, 3), A(setresgid, 3),
 	A(getresgid, 3), A(getpgid, 1), A(setfsuid, 1), A(setfsgid, 1),
 	A(getsid, 1), A(capget, 2), A(capset, 2), A(rt_sigpending, 2),
-	A(rt_sigtimedwait, 4), A(rt_sigqueueinfo, 3), A(rt_sigsuspend, 2),
+	A(rt_sigtimedwait, 4), A(rt_sigqueueinfo, 3), A(rt_tgsigqueueinfo, 4), A(rt_sigsuspend, 2),
 	A(sigaltstack, 2), A(utime, 2), A(mknod, 3), A(personality, 1),
 	A(statfs, 2), A(fstatfs, 2), A(getpriority, 2), A(setpriority, 3),
 	A(sched_setparam, 2), A(sched_getparam, 2), A(sched_setscheduler, 3),

@@ -1,24 +1,11 @@
 /* Microbenchmark: the cost of one trapped system call. Prints the median
  * ns per getpid over several batches. usage: getpid [ITERATIONS] */
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts); /* the vDSO: never traps */
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
-static int cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
+#include "bench_util.h"
 
 int main(int argc, char **argv)
 {
@@ -34,7 +21,6 @@ int main(int argc, char **argv)
 			syscall(SYS_getpid);
 		per[b] = (double)(now_ns() - t0) / (double)iters;
 	}
-	qsort(per, BATCHES, sizeof(per[0]), cmp);
-	printf("%.1f\n", per[BATCHES / 2]);
+	printf("%.1f\n", bench_median(per, BATCHES));
 	return 0;
 }

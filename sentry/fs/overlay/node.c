@@ -77,12 +77,21 @@ void ovl_release(struct inode *in)
 
 int ovl_getattr(struct inode *in, struct vfs_attr *a)
 {
+	struct ovl_node *n = ON(in);
 	struct inode *real = ovl_real(in);
 	int r = inode_getattr(real, a);
+	bool merged;
 
 	inode_put(real);
 	a->dev = in->sb->dev;
 	a->ino = in->ino;
+	/* A merged directory's subdirectories are not counted, as in
+	 * overlayfs: nlink 1 tells find and friends not to rely on it. */
+	pthread_mutex_lock(&n->lock);
+	merged = S_ISDIR(in->mode) && n->upper && n->lower && !n->opaque;
+	pthread_mutex_unlock(&n->lock);
+	if (r == 0 && merged)
+		a->nlink = 1;
 	return r;
 }
 

@@ -145,14 +145,14 @@ static struct file *node_file(struct inode *in, bool *cloexec)
 	return f;
 }
 
-/* The name of a file without a path (an imported host fd today; pipes
- * and sockets later): Linux's "pipe:[ino]" style. */
+/* The name of a file without a path (an imported host fd, a pipe;
+ * sockets later): Linux's "pipe:[ino]" style. */
 static int anon_name(struct file *f, char *buf, size_t len)
 {
 	struct k_stat st;
 
 	memset(&st, 0, sizeof(st));
-	if (!f->ops->stat || f->ops->stat(f, &st) < 0)
+	if ((!f->inode && !f->ops->stat) || vfs_fstat(f, &st) < 0)
 		return snprintf(buf, len, "anon_inode:[unknown]");
 	switch (st.st_mode & S_IFMT) {
 	case S_IFIFO:
@@ -171,7 +171,8 @@ static ssize_t fd_readlink(struct inode *in, char *buf, size_t len)
 
 	if (!f)
 		return -ENOENT;
-	if (f->path.mnt) {
+	/* Pseudo filesystems' paths (pipefs) are not shown. */
+	if (f->path.mnt && !(f->path.mnt->sb->flags & SB_PSEUDO)) {
 		r = path_readlink(&f->path, buf, len);
 	} else {
 		char name[64];
@@ -191,8 +192,8 @@ static int fd_get_link(struct inode *in, struct task *t, struct path *out)
 	(void)t;
 	if (!f)
 		return -ENOENT;
-	/* Reopening a file without a path (a host fd, later a pipe) needs
-	 * the VFS to open the description itself: not yet. */
+	/* Reopening a file without a path (a host fd) needs the VFS to
+	 * open the description itself: not yet. Pipes have one. */
 	if (f->path.mnt)
 		path_copy(out, &f->path);
 	else

@@ -48,11 +48,11 @@ static int snap_take(struct inode *in, struct snap *s)
 	memcpy(s->comm, t->comm, sizeof(t->comm));
 	s->comm[16] = 0;
 	s->running = t == current;
-	s->sigpnd = t->pending;
-	s->shdpnd = tg->pending;
+	s->sigpnd = t->pending.mask;
+	s->shdpnd = tg->shared_pending.mask;
 	s->sigblk = t->sigmask;
-	for (int sig = 1; sig <= KSIG_MAX; sig++) {
-		uint64_t h = tg->actions[sig].handler;
+	for (int sig = 1; sig <= KSIG_MAX && tg->sighand; sig++) {
+		uint64_t h = tg->sighand->actions[sig].handler;
 		if (h == (uint64_t)(uintptr_t)SIG_IGN)
 			s->sigign |= 1ULL << (sig - 1);
 		else if (h != (uint64_t)(uintptr_t)SIG_DFL)

@@ -59,6 +59,7 @@ static int fixed_show(struct inode *in, struct synth_buf *b)
 		{"max_map_count", "65530\n"},
 		{"file-max", "9223372036854775807\n"},
 		{"nr_open", "1048576\n"},
+		{"pipe-max-size", "1048576\n"}, /* PIPE_MAX_SIZE, sentry/fs/pipe/pipe.h */
 	};
 	const char *name = synth_node(in)->e->name;
 
@@ -104,6 +105,7 @@ static const struct synth_entry vm_children[] = {
 static const struct synth_entry fs_children[] = {
 	FIXED("file-max"),
 	FIXED("nr_open"),
+	FIXED("pipe-max-size"),
 	{0},
 };
 
