@@ -12,6 +12,7 @@
 #include "lib/log.h"
 #include "sentry/kernel/futex.h"
 #include "sentry/kernel/kernel.h"
+#include "sentry/kernel/pgrp.h"
 #include "sentry/kernel/task.h"
 #include "sentry/kernel/timers.h"
 #include "sentry/mm/mm.h"
@@ -154,6 +155,7 @@ static bool become_zombie(struct thread_group *tg, int status)
 		if (tg->is_init) {
 			signal_send_tg(c, SIGKILL, NULL);
 		} else if (c->state == TG_RUNNING) {
+			pgrp_kill_orphaned_locked(c, tg);
 			/* PR_SET_PDEATHSIG: to the process, as if the dying
 			 * parent had sent it with kill(2). */
 			struct k_siginfo di;
@@ -175,6 +177,8 @@ static bool become_zombie(struct thread_group *tg, int status)
 			if (kernel.groups[i] != tg)
 				signal_send_tg(kernel.groups[i], SIGKILL, NULL);
 	}
+	if (!tg->is_init)
+		pgrp_kill_orphaned_locked(tg, NULL);
 	if (!p)
 		return true;
 	if (tg->exit_signal > 0) {

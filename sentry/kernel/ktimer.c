@@ -182,8 +182,9 @@ static void dequeue(struct ktimer *kt)
  * calls its function. */
 static void expire(struct ktimer *kt, uint64_t now)
 {
-	uint64_t n = 1;
+	uint64_t n = 1 + kt->missed;
 
+	kt->missed = 0;
 	if (kt->interval) {
 		uint64_t late = now - kt->when, steps;
 		n += late / kt->interval;
@@ -277,6 +278,7 @@ int ktimer_arm_locked(struct ktimer *kt, uint64_t when, uint64_t interval)
 	dequeue(kt);
 	kt->when = 0;
 	kt->interval = 0;
+	kt->missed = 0;
 	if (!when)
 		return 0;
 	if (!started && (r = start_thread()) < 0)
@@ -295,6 +297,7 @@ void ktimer_cancel_locked(struct ktimer *kt)
 	dequeue(kt);
 	kt->when = 0;
 	kt->interval = 0;
+	kt->missed = 0;
 }
 
 uint64_t ktimer_remaining_locked(struct ktimer *kt)

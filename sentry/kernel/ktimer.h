@@ -32,6 +32,9 @@ typedef void (*ktimer_fn)(struct ktimer *kt, uint64_t expirations);
 struct ktimer {
 	uint64_t when;       /* expiry on the timer's clock, 0: disarmed */
 	uint64_t interval;   /* 0: one-shot */
+	/* Expirations already due when armed (an absolute time in the
+	 * past), counted in at the next one. */
+	uint64_t missed;
 	ktimer_fn fn;
 	void *priv;
 	/* CPU timers: the host CPU clock of the process's stub, sampled. */

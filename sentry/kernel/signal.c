@@ -12,6 +12,7 @@
 #include "abi/flags.h"
 #include "lib/log.h"
 #include "sentry/kernel/kernel.h"
+#include "sentry/kernel/pgrp.h"
 #include "sentry/kernel/task.h"
 
 enum sig_default { SD_TERM, SD_CORE, SD_IGN, SD_STOP, SD_CONT };
@@ -485,6 +486,20 @@ bool signal_deliver(struct task *t)
 			enum sig_default d = default_action(sig);
 			if (d == SD_IGN || d == SD_CONT || init_protected(tg, sig, &info))
 				continue;
+			if (d == SD_STOP && sig != SIGSTOP) {
+				/* Terminal stops are dropped in an orphaned
+				 * process group: nobody is left to continue it.
+				 * The tree is under kernel.lock, which comes
+				 * first. */
+				bool orphaned;
+				pthread_mutex_unlock(&tg->lock);
+				pthread_mutex_lock(&kernel.lock);
+				orphaned = pgrp_orphaned_locked(tg->pgid, NULL);
+				pthread_mutex_unlock(&kernel.lock);
+				pthread_mutex_lock(&tg->lock);
+				if (orphaned || tg->exiting)
+					continue;
+			}
 			if (d == SD_STOP) {
 				tg->stopped = true;
 				tg->stop_sig = sig;

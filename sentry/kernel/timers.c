@@ -32,6 +32,9 @@
 /* Linux bounds timers by RLIMIT_SIGPENDING through their sigqueues; a
  * fixed bound keeps the sentry's memory safe. */
 #define PTIMERS_MAX 32768
+/* CPU-clock timers cost the timer thread a clock read each every few
+ * milliseconds while armed: fewer of those. */
+#define PTIMERS_CPU_MAX 64
 
 struct ptimer {
 	struct ktimer kt;
@@ -50,7 +53,7 @@ struct proc_timers {
 	struct thread_group *tg;
 	struct ktimer itimers[3];
 	struct ptimer *list;
-	int count, next_id;
+	int count, ncpu, next_id;
 };
 
 static const int itimer_sig[3] = {SIGALRM, SIGVTALRM, SIGPROF};
@@ -289,16 +292,29 @@ int timer_clock(struct task *t, int clock, clockid_t *host)
 	return -EINVAL;
 }
 
-uint64_t timer_abs_to_mono(clockid_t host, uint64_t abs_ns)
+uint64_t timer_abs_to_mono(clockid_t host, uint64_t abs_ns, uint64_t interval,
+			   uint64_t *missed)
 {
 	struct timespec ts;
-	uint64_t now, mono = monotonic_ns();
+	uint64_t now, ago, mono = monotonic_ns();
 
-	if (host == CLOCK_MONOTONIC)
-		return abs_ns > mono ? abs_ns : mono;
-	clock_gettime(host, &ts);
-	now = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-	return abs_ns > now ? ktimer_add(mono, abs_ns - now) : mono;
+	*missed = 0;
+	if (host == CLOCK_MONOTONIC) {
+		now = mono;
+	} else {
+		clock_gettime(host, &ts);
+		now = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+	}
+	if (abs_ns > now)
+		return ktimer_add(mono, abs_ns - now);
+	/* Due already: the whole periods since then count as expired, the
+	 * rest places the next period where it falls. */
+	ago = now - abs_ns;
+	if (interval) {
+		*missed = ago / interval;
+		ago %= interval;
+	}
+	return mono > ago ? mono - ago : 1;
 }
 
 int ptimer_create(struct task *t, int clock, const struct k_sigevent *ev)
@@ -350,7 +366,7 @@ int ptimer_create(struct task *t, int clock, const struct k_sigevent *ev)
 	}
 	ktimer_lock();
 	pt = proc_timers(t->tg, true);
-	if (!pt || pt->count >= PTIMERS_MAX) {
+	if (!pt || pt->count >= PTIMERS_MAX || (kind && pt->ncpu >= PTIMERS_CPU_MAX)) {
 		ktimer_unlock();
 		free(p);
 		return -EAGAIN;
@@ -371,6 +387,7 @@ int ptimer_create(struct task *t, int clock, const struct k_sigevent *ev)
 	p->next = pt->list;
 	pt->list = p;
 	pt->count++;
+	pt->ncpu += p->kt.cpu;
 	ktimer_unlock();
 	return p->id;
 inval:
@@ -406,7 +423,7 @@ int ptimer_set(struct task *t, int id, int flags, const struct k_itimerspec *new
 	uint64_t value = ktimer_ts_ns(new->it_value.tv_sec, new->it_value.tv_nsec);
 	uint64_t interval = ktimer_ts_ns(new->it_interval.tv_sec, new->it_interval.tv_nsec);
 	struct ptimer *p;
-	uint64_t when = 0;
+	uint64_t when = 0, missed = 0;
 	int r;
 
 	ktimer_lock();
@@ -427,9 +444,10 @@ int ptimer_set(struct task *t, int id, int flags, const struct k_itimerspec *new
 		else if (p->kt.cpu)
 			when = value;
 		else
-			when = timer_abs_to_mono(p->host, value);
+			when = timer_abs_to_mono(p->host, value, interval, &missed);
 	}
 	r = ktimer_arm_locked(&p->kt, when, interval);
+	p->kt.missed = missed;
 	ktimer_unlock();
 	return r;
 }
@@ -480,6 +498,7 @@ static void destroy(struct proc_timers *pt, struct ptimer *p, bool drop_signal)
 		}
 	}
 	pt->count--;
+	pt->ncpu -= p->kt.cpu;
 	free(p);
 }
 

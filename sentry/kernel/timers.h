@@ -58,8 +58,11 @@ int ptimer_delete(struct task *t, int id);
  * CLOCK_MONOTONIC (with *host the clock an absolute time is read on), 1
  * for a CPU clock (*host the host CPU clock), or -EINVAL/-EOPNOTSUPP. */
 int timer_clock(struct task *t, int clock, clockid_t *host);
-/* An absolute time on a host clock as a CLOCK_MONOTONIC expiry. */
-uint64_t timer_abs_to_mono(clockid_t host, uint64_t abs_ns);
+/* An absolute time on a host clock as a CLOCK_MONOTONIC expiry. One in
+ * the past expires at once; with an interval, the periods that went by
+ * since then are in *missed (for ktimer.missed). */
+uint64_t timer_abs_to_mono(clockid_t host, uint64_t abs_ns, uint64_t interval,
+			   uint64_t *missed);
 
 /* exec: POSIX timers are deleted, CPU timers follow the new stub. */
 void timers_exec(struct task *t);

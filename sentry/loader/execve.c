@@ -239,7 +239,7 @@ long do_execveat(struct task *t, int dirfd, uint64_t upath, uint64_t uargv, uint
 {
 	char *path = malloc(VFS_PATH_MAX), *file = NULL, *fname = NULL, *interp = NULL,
 	     *iarg = NULL;
-	bool inaccessible = false;
+	bool inaccessible = false, comm_from_file = false;
 	char **argv = NULL, **envp = NULL, buf[BINPRM_BUF_SIZE];
 	char err[256];
 	struct exec_request req = {0};
@@ -287,6 +287,7 @@ long do_execveat(struct task *t, int dirfd, uint64_t upath, uint64_t uargv, uint
 		if (asprintf(&fname, *path ? "/dev/fd/%d/%s" : "/dev/fd/%d", dirfd, path) < 0)
 			fname = NULL;
 		inaccessible = fdtable_get_cloexec(t->fdt, dirfd) == 1;
+		comm_from_file = !*path;
 	}
 	file = strdup(path);
 	if (!file || !fname) {
@@ -366,10 +367,13 @@ long do_execveat(struct task *t, int dirfd, uint64_t upath, uint64_t uargv, uint
 		goto out;
 	}
 	{
-		/* The new image's name: the base of the name exec was given
-		 * (a script's, not its interpreter's), as Linux's comm. */
-		const char *base = strrchr(fname, '/');
-		base = base ? base + 1 : fname;
+		/* The new image's name, as Linux's comm: the base of the name
+		 * exec was given (a script's, not its interpreter's); for an
+		 * fd with AT_EMPTY_PATH the file's own name (Linux 6.14 on;
+		 * "/dev/fd/N" gave "N" before). */
+		const char *name = comm_from_file ? path : fname;
+		const char *base = strrchr(name, '/');
+		base = base ? base + 1 : name;
 		snprintf(t->comm, sizeof(t->comm), "%s", base);
 	}
 	/* The new image: its own fd table with close-on-exec fds gone,

@@ -60,6 +60,9 @@ struct file_ops {
 	/* The file keeps its own position (an imported host fd shares the
 	 * host's offset): read/write get pos NULL unless positional. */
 	int own_pos;
+	/* Files with no path of their own (fs/anon/): the name Linux's
+	 * anon_inode shows in /proc/PID/fd, as "[eventfd]". */
+	const char *anon_name;
 };
 
 struct file {

@@ -1,9 +1,13 @@
 #include "sentry/vfs/rw.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 
+#include "sentry/kernel/signal.h"
 #include "sentry/kernel/task.h"
 #include "sentry/mm/mm.h"
 #include "sentry/vfs/file.h"
@@ -58,6 +62,30 @@ ssize_t vfs_read_user(struct task *t, struct file *f, uint64_t ubuf, size_t len,
 	return done ? (ssize_t)done : ret;
 }
 
+/* RLIMIT_FSIZE, as Linux's generic_write_check_limits: a write that
+ * would start at or past the limit raises SIGXFSZ and fails with EFBIG;
+ * one that would cross it is cut short. Only regular files count. */
+static int fsize_check(struct task *t, struct file *f, const int64_t *pos, size_t *len)
+{
+	uint64_t lim = t->tg->rlimits[RLIMIT_FSIZE].cur;
+	int64_t at = pos ? *pos : f->pos;
+
+	if (lim == UINT64_MAX || !f->inode || !S_ISREG(f->inode->mode))
+		return 0;
+	if (f->flags & O_APPEND) {
+		struct k_stat st;
+		if (vfs_fstat(f, &st) == 0)
+			at = st.st_size;
+	}
+	if (at < 0 || (uint64_t)at >= lim) {
+		signal_send_task(t, SIGXFSZ, NULL);
+		return -EFBIG;
+	}
+	if (*len > lim - (uint64_t)at)
+		*len = (size_t)(lim - (uint64_t)at);
+	return 0;
+}
+
 ssize_t vfs_write_user(struct task *t, struct file *f, uint64_t ubuf, size_t len,
 		       int64_t *pos)
 {
@@ -86,7 +114,8 @@ ssize_t vfs_write_user(struct task *t, struct file *f, uint64_t ubuf, size_t len
 		pthread_mutex_lock(&f->pos_lock);
 		pos = &f->pos;
 	}
-	while (done < len) {
+	ret = fsize_check(t, f, pos, &len);
+	while (ret == 0 && done < len) {
 		size_t want = len - done < chunk ? len - done : chunk;
 		ssize_t n;
 		if (copy_from_user(t, buf, ubuf + done, want) < 0) {

@@ -1,6 +1,6 @@
 /* epoll: create flags, epoll_ctl's errors (EEXIST, ENOENT, EBADF,
  * EINVAL, EPERM, ELOOP and the nesting limit, EPOLLEXCLUSIVE's rules),
- * level-triggered, edge-triggered and one-shot items, nested epolls (an
+ * level-triggered, edge-triggered and one-shot items (eventfds, pipes), nested epolls (an
  * epoll fd is pollable), registration by open file description (closing
  * one of two fds keeps the item; closing the last removes it), blocking
  * waits woken from another process, timeouts, maxevents, and
@@ -76,6 +76,14 @@ static long one_event(int ep, uint32_t *events)
 	return (long)ev[0].data.u64;
 }
 
+/* What /proc/self/fd shows for fd. */
+static int fd_link_is(int fd, const char *want)
+{
+	char path[64], link[64] = {0};
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	return readlink(path, link, sizeof(link) - 1) > 0 && !strcmp(link, want);
+}
+
 static void test_create(void)
 {
 	int ep = CHECK_SYS(epoll_create1(0));
@@ -85,6 +93,7 @@ static void test_create(void)
 	CHECK_EQ(fcntl(ep, F_GETFD), 0);
 	CHECK_EQ(fcntl(ep2, F_GETFD), FD_CLOEXEC);
 	CHECK_EQ(fcntl(ep, F_GETFL), O_RDWR);
+	CHECK(fd_link_is(ep, "anon_inode:[eventpoll]"));
 	CHECK_ERR(epoll_create1(0x40), EINVAL);
 	CHECK_ERR(epoll_create(0), EINVAL);
 	CHECK_ERR(epoll_create(-1), EINVAL);
@@ -193,6 +202,41 @@ static void test_edge(void)
 	CHECK_EQ(one_event(ep, NULL), -1);
 	close(ep);
 	close(efd);
+}
+
+/* A pipe: each write an edge, and the writer's close a hang-up. */
+static void test_pipe(void)
+{
+	int ep = CHECK_SYS(epoll_create1(0)), fds[2], status;
+	uint32_t events = 0;
+	char buf[4] = "abc";
+	pid_t pid;
+
+	CHECK_EQ(pipe(fds), 0);
+	CHECK_EQ(add(ep, fds[0], EPOLLIN | EPOLLRDHUP | EPOLLET, 31), 0);
+	CHECK_EQ(add(ep, fds[1], EPOLLOUT, 32), 0);
+	CHECK_EQ(one_event(ep, &events), 32);
+	CHECK_EQ(events, EPOLLOUT);
+	CHECK_EQ(epoll_ctl(ep, EPOLL_CTL_DEL, fds[1], NULL), 0);
+	pid = fork();
+	if (pid == 0) {
+		sleep_ms(30);
+		_exit(write(fds[1], buf, 1) == 1 ? 0 : 1);
+	}
+	struct epoll_event ev[2];
+	CHECK_EQ(epoll_wait(ep, ev, 2, -1), 1);
+	CHECK_EQ(ev[0].data.u64, 31);
+	CHECK_EQ(ev[0].events, EPOLLIN);
+	CHECK_EQ(waitpid(pid, &status, 0), pid);
+	CHECK_EQ(one_event(ep, NULL), -1);
+	CHECK_EQ(write(fds[1], buf, 1), 1);
+	CHECK_EQ(one_event(ep, NULL), 31);
+	CHECK_EQ(close(fds[1]), 0);
+	CHECK_EQ(one_event(ep, &events), 31);
+	CHECK_EQ(events, EPOLLIN | EPOLLHUP);
+	CHECK_EQ(read(fds[0], buf, sizeof(buf)), 2);
+	close(fds[0]);
+	close(ep);
 }
 
 static void test_oneshot(void)
@@ -379,6 +423,7 @@ int main(void)
 	test_ctl_errors();
 	test_level();
 	test_edge();
+	test_pipe();
 	test_oneshot();
 	test_nested();
 	test_close();

@@ -31,6 +31,14 @@ static void sleep_ms(int ms)
 		;
 }
 
+/* What /proc/self/fd shows for fd. */
+static int fd_link_is(int fd, const char *want)
+{
+	char path[64], link[64] = {0};
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	return readlink(path, link, sizeof(link) - 1) > 0 && !strcmp(link, want);
+}
+
 static short revents(int fd, short events)
 {
 	struct pollfd p = {fd, events, 0};
@@ -132,6 +140,7 @@ static void test_stat(void)
 	CHECK_EQ(st.st_nlink, 1);
 	CHECK_EQ(st.st_size, 0);
 	CHECK_EQ(st.st_blksize, 4096);
+	CHECK(fd_link_is(fd, "anon_inode:[eventfd]"));
 	close(fd);
 }
 

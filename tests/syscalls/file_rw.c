@@ -1,9 +1,12 @@
 /* Reading and writing regular files: read/write and their positional and
  * vectored forms, lseek (including SEEK_DATA/SEEK_HOLE), sparse files,
  * ftruncate, the fsync family, fallocate, FIONREAD, sendfile and
- * copy_file_range. */
+ * copy_file_range; RLIMIT_FSIZE. */
 #include <fcntl.h>
 #include <linux/falloc.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <stdio.h>
 #include <sys/ioctl.h>
 #include <sys/sendfile.h>
@@ -513,6 +516,50 @@ static void test_copy_file_range(void)
 	close(out);
 }
 
+static volatile sig_atomic_t xfsz;
+static void on_xfsz(int sig) { xfsz = sig; }
+
+/* RLIMIT_FSIZE: a write crossing the limit is cut short, one at or past it
+ * fails with EFBIG and raises SIGXFSZ; pipes do not count. In a child, so
+ * the limit stays there. */
+static void test_fsize_limit(void)
+{
+	char buf[800];
+	int st;
+	pid_t pid = CHECK_SYS(fork());
+
+	if (pid == 0) {
+		struct rlimit rl = {1000, 1000};
+		int fd = CHECK_SYS(open("fsize", O_RDWR | O_CREAT | O_TRUNC, 0644));
+		int afd = CHECK_SYS(open("fsize", O_WRONLY | O_APPEND));
+		int p[2];
+
+		CHECK_SYS(pipe(p));
+		signal(SIGXFSZ, on_xfsz);
+		CHECK_SYS(setrlimit(RLIMIT_FSIZE, &rl));
+		memset(buf, 'f', sizeof(buf));
+		CHECK_EQ(write(fd, buf, sizeof(buf)), 800);
+		CHECK_EQ(xfsz, 0);
+		CHECK_EQ(write(fd, buf, sizeof(buf)), 200);
+		CHECK_EQ(fd_size(fd), 1000);
+		CHECK_ERR(write(fd, buf, 1), EFBIG);
+		CHECK_EQ(xfsz, SIGXFSZ);
+		xfsz = 0;
+		CHECK_ERR(pwrite(fd, buf, 1, 5000), EFBIG);
+		CHECK_EQ(xfsz, SIGXFSZ);
+		CHECK_EQ(pwrite(fd, buf, 10, 995), 5);
+		xfsz = 0;
+		CHECK_ERR(write(afd, buf, 1), EFBIG); /* appends start at 1000 */
+		CHECK_EQ(xfsz, SIGXFSZ);
+		CHECK_ERR(ftruncate(fd, 2000), EFBIG);
+		CHECK_EQ(write(p[1], buf, sizeof(buf)), 800);
+		CHECK_SYS(unlink("fsize"));
+		_exit(check_exit());
+	}
+	CHECK_EQ(waitpid(pid, &st, 0), pid);
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
 int main(void)
 {
 	if (fs_setup() < 0)
@@ -524,6 +571,7 @@ int main(void)
 	test_fionread();
 	test_sendfile();
 	test_copy_file_range();
+	test_fsize_limit();
 	fs_cleanup();
 	return check_exit();
 }

@@ -1,6 +1,6 @@
 /* poll and ppoll: readiness of eventfds, POLLNVAL, negative fds, the
  * RLIMIT_NOFILE bound, timeouts (at least as long as asked), wake-ups
- * from another process, signals (EINTR with a handler even under
+ * from another process (eventfd, pipe), pipe hang-ups, signals (EINTR with a handler even under
  * SA_RESTART; a stop and continue restarts the call), and ppoll's
  * temporary signal mask and remaining-time write-back. */
 #include <fcntl.h>
@@ -96,6 +96,54 @@ static void test_ready(void)
 	CHECK_ERR(syscall(SYS_poll, BAD_PTR, 1, 0), EFAULT);
 	close(a);
 	close(b);
+}
+
+/* Pipes: data, a writer gone (POLLHUP), a reader gone (POLLERR), which
+ * come even when not asked for. */
+static void test_pipe(void)
+{
+	int fds[2];
+	struct pollfd p[2];
+	char c = 'x';
+
+	CHECK_EQ(pipe(fds), 0);
+	p[0] = (struct pollfd){fds[0], POLLIN, 0};
+	p[1] = (struct pollfd){fds[1], POLLOUT, 0};
+	CHECK_EQ(poll(p, 2, 0), 1);
+	CHECK_EQ(p[0].revents, 0);
+	CHECK_EQ(p[1].revents, POLLOUT);
+	CHECK_EQ(write(fds[1], &c, 1), 1);
+	CHECK_EQ(poll(p, 1, 0), 1);
+	CHECK_EQ(p[0].revents, POLLIN);
+	CHECK_EQ(close(fds[1]), 0);
+	p[0].events = 0;
+	CHECK_EQ(poll(p, 1, 0), 1);
+	CHECK_EQ(p[0].revents, POLLHUP);
+	p[0].events = POLLIN;
+	CHECK_EQ(poll(p, 1, 0), 1);
+	CHECK_EQ(p[0].revents, POLLIN | POLLHUP);
+	CHECK_EQ(close(fds[0]), 0);
+
+	CHECK_EQ(pipe(fds), 0);
+	CHECK_EQ(close(fds[0]), 0);
+	p[1] = (struct pollfd){fds[1], POLLOUT, 0};
+	CHECK_EQ(poll(&p[1], 1, 0), 1);
+	CHECK_EQ(p[1].revents, POLLOUT | POLLERR);
+	CHECK_EQ(close(fds[1]), 0);
+
+	/* A writer in another process wakes a sleeping poll. */
+	CHECK_EQ(pipe(fds), 0);
+	pid_t pid = fork();
+	if (pid == 0) {
+		sleep_ms(50);
+		_exit(write(fds[1], &c, 1) == 1 ? 0 : 1);
+	}
+	p[0] = (struct pollfd){fds[0], POLLIN, 0};
+	CHECK_EQ(poll(p, 1, -1), 1);
+	CHECK_EQ(p[0].revents, POLLIN);
+	reap(pid);
+	close(fds[0]);
+	close(fds[1]);
 }
 
 static void test_nofile_limit(void)
@@ -280,6 +328,7 @@ static void test_ppoll(void)
 int main(void)
 {
 	test_ready();
+	test_pipe();
 	test_nofile_limit();
 	test_timeout();
 	test_wakeup();

@@ -3,7 +3,7 @@
  * the P_PID/P_PGID/P_ALL selections, __WCLONE children, ECHILD, zombies,
  * SIGCHLD (its siginfo, SA_NOCLDSTOP, auto-reaping with SIG_IGN or
  * SA_NOCLDWAIT), a subreaper adopting orphans, PR_SET_PDEATHSIG,
- * sessions and process groups, vfork, clone3 and RLIMIT_NPROC.
+ * sessions and process groups (orphaned ones too), vfork, clone3 and RLIMIT_NPROC.
  *
  * Every test runs in children it forks, so nothing here depends on the
  * process group or session the harness started us in. Children report
@@ -331,6 +331,10 @@ static void test_stop_continue(void)
 	drain_sigchld();
 
 	pid = fork_pause();
+	/* Its own process group, with us (same session, another group) as
+	 * its parent: not orphaned, so SIGTSTP below stops it however the
+	 * harness started us (a session leader's own group is orphaned). */
+	CHECK_EQ(setpgid(pid, pid), 0);
 	CHECK_EQ(kill(pid, SIGSTOP), 0);
 	/* Without WUNTRACED wait4 does not see stops. */
 	CHECK_EQ(next_sigchld(&si), SIGCHLD);
@@ -734,6 +738,83 @@ static void test_subreaper(void)
 
 /* ---- sessions and process groups ---- */
 
+static void hup_seen(int sig)
+{
+	(void)sig;
+	shm[11] = 1;
+}
+
+/* Orphaned process groups (no member's parent in another group of the
+ * same session): terminal stop signals are dropped there, and a group
+ * left orphaned with a stopped member gets SIGHUP and SIGCONT. */
+static void test_orphaned_pgrp(void)
+{
+	pid_t p = tfork();
+
+	if (p == 0) {
+		int st;
+
+		/* We subreap, so the grandchild below comes back to us. */
+		CHECK_EQ(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+		shm[9] = shm[10] = shm[11] = 0;
+		pid_t m = tfork();
+		if (m == 0) {
+			/* A session of our own: our group is orphaned now,
+			 * our parent being in another session. */
+			CHECK(setsid() > 0);
+			pid_t c = tfork();
+			if (c == 0) {
+				for (;;)
+					pause();
+			}
+			/* c is in our group, its parent (us) too. */
+			CHECK_EQ(kill(c, SIGTSTP), 0);
+			CHECK_EQ(kill(c, SIGTTIN), 0);
+			CHECK_EQ(kill(c, SIGTTOU), 0);
+			ms_sleep(50);
+			CHECK_EQ(waitpid(c, &st, WUNTRACED | WNOHANG), 0);
+			/* SIGSTOP is not a terminal stop: it stops. */
+			CHECK_EQ(kill(c, SIGSTOP), 0);
+			CHECK_EQ(waitpid(c, &st, WUNTRACED), c);
+			CHECK(WIFSTOPPED(st));
+			CHECK_EQ(kill(c, SIGKILL), 0);
+			CHECK_EQ(reap(c), SIGKILL);
+
+			/* a: a group of its own, linked to the session by us.
+			 * b in it stops; when a exits the group is orphaned
+			 * with b stopped: b gets SIGHUP, then SIGCONT. */
+			pid_t a = tfork();
+			if (a == 0) {
+				CHECK_EQ(setpgid(0, 0), 0);
+				pid_t b = tfork();
+				if (b == 0) {
+					struct sigaction sa;
+					memset(&sa, 0, sizeof(sa));
+					sa.sa_handler = hup_seen;
+					sigaction(SIGHUP, &sa, NULL);
+					shm[9] = getpid();
+					raise(SIGSTOP);
+					/* Continued: SIGHUP came first. */
+					_exit(shm[11] ? 43 : 44);
+				}
+				CHECK_EQ(waitpid(b, &st, WUNTRACED), b);
+				CHECK(WIFSTOPPED(st));
+				child_done();
+			}
+			reap_ok(a, "orphaned pgrp: middle");
+			_exit(check_failures ? 100 : 0);
+		}
+		reap_ok(m, "orphaned pgrp: session");
+		/* b was adopted by us; SIGHUP and SIGCONT let it finish. */
+		pid_t b = shm[9];
+		CHECK(b > 0);
+		if (b > 0)
+			CHECK_EQ(reap(b), 43 << 8);
+		child_done();
+	}
+	reap_ok(p, "orphaned pgrp");
+}
+
 static void test_sessions(void)
 {
 	pid_t p = tfork();
@@ -928,6 +1009,7 @@ static const struct {
 	{"autoreap", test_autoreap},
 	{"subreaper", test_subreaper},
 	{"sessions", test_sessions},
+	{"orphaned_pgrp", test_orphaned_pgrp},
 	{"vfork", test_vfork},
 	{"nproc", test_nproc},
 };

@@ -25,6 +25,14 @@ static void sleep_ms(int ms)
 		;
 }
 
+/* What /proc/self/fd shows for fd. */
+static int fd_link_is(int fd, const char *want)
+{
+	char path[64], link[64] = {0};
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	return readlink(path, link, sizeof(link) - 1) > 0 && !strcmp(link, want);
+}
+
 static sigset_t set_of(int a, int b)
 {
 	sigset_t s;
@@ -54,6 +62,7 @@ static void test_read(void)
 	CHECK_EQ(fcntl(fd, F_GETFD), 0);
 	CHECK_EQ(fstat(fd, &st), 0);
 	CHECK_EQ(st.st_mode, 0600);
+	CHECK(fd_link_is(fd, "anon_inode:[signalfd]"));
 	CHECK_ERR(read(fd, si, sizeof(si[0])), EAGAIN);
 	CHECK_ERR(read(fd, si, sizeof(si[0]) - 1), EINVAL);
 

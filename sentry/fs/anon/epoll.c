@@ -313,14 +313,16 @@ static int ep_insert(struct eventpoll *ep, struct file *tf, int fd,
 		return -ENOSPC;
 	}
 	epi = calloc(1, sizeof(*epi));
+	if (epi) {
+		epi->file = tf; /* the tree's key */
+		epi->fd = fd;
+	}
 	if (!epi || !tsearch(epi, &ep->tree, item_cmp)) {
 		free(epi);
 		atomic_fetch_sub(&nwatches, 1);
 		return -ENOMEM;
 	}
 	epi->ep = ep;
-	epi->file = tf;
-	epi->fd = fd;
 	epi->events = ev->events | EPOLLERR | EPOLLHUP;
 	epi->data = ev->data;
 	wq_entry_init(&epi->wait, NULL);
@@ -569,6 +571,7 @@ static const struct file_ops epoll_ops = {
 	.poll = ep_fop_poll,
 	.release = ep_release,
 	.stream = 1,
+	.anon_name = "[eventpoll]",
 };
 
 struct file *epoll_new(void)

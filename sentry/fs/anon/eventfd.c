@@ -129,6 +129,7 @@ static const struct file_ops eventfd_ops = {
 	.poll = efd_poll,
 	.release = efd_release,
 	.stream = 1,
+	.anon_name = "[eventfd]",
 };
 
 struct file *eventfd_new(uint64_t count, int flags)

@@ -248,6 +248,7 @@ static const struct file_ops signalfd_ops = {
 	.poll = sfd_poll,
 	.release = sfd_release,
 	.stream = 1,
+	.anon_name = "[signalfd]",
 };
 
 static uint64_t clean_mask(uint64_t mask) { return mask & ~KSIG_UNBLOCKABLE; }

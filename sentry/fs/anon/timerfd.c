@@ -102,6 +102,7 @@ static const struct file_ops timerfd_ops = {
 	.poll = tfd_poll,
 	.release = tfd_release,
 	.stream = 1,
+	.anon_name = "[timerfd]",
 };
 
 struct file *timerfd_new(int clock, int flags)
@@ -149,7 +150,7 @@ int timerfd_set(struct file *f, int flags, const struct k_itimerspec *new,
 	struct timerfd *tfd = f->priv;
 	uint64_t value = ktimer_ts_ns(new->it_value.tv_sec, new->it_value.tv_nsec);
 	uint64_t interval = ktimer_ts_ns(new->it_interval.tv_sec, new->it_interval.tv_nsec);
-	uint64_t when = 0;
+	uint64_t when = 0, missed = 0;
 	int r;
 
 	if (f->ops != &timerfd_ops)
@@ -159,9 +160,11 @@ int timerfd_set(struct file *f, int flags, const struct k_itimerspec *new,
 		current_setting(tfd, old);
 	tfd->ticks = 0;
 	if (value)
-		when = (flags & TFD_TIMER_ABSTIME) ? timer_abs_to_mono(tfd->host, value)
-						   : ktimer_add(monotonic_ns(), value);
+		when = (flags & TFD_TIMER_ABSTIME)
+			       ? timer_abs_to_mono(tfd->host, value, interval, &missed)
+			       : ktimer_add(monotonic_ns(), value);
 	r = ktimer_arm_locked(&tfd->kt, when, interval);
+	tfd->kt.missed = missed;
 	ktimer_unlock();
 	return r;
 }

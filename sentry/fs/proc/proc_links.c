@@ -152,6 +152,8 @@ static int anon_name(struct file *f, char *buf, size_t len)
 	struct k_stat st;
 
 	memset(&st, 0, sizeof(st));
+	if (f->ops->anon_name)
+		return snprintf(buf, len, "anon_inode:%s", f->ops->anon_name);
 	if ((!f->inode && !f->ops->stat) || vfs_fstat(f, &st) < 0)
 		return snprintf(buf, len, "anon_inode:[unknown]");
 	switch (st.st_mode & S_IFMT) {

@@ -16,10 +16,11 @@
  * goes with the last reference.
  *
  * Lock order: u->bindlock -> u->iolock (serialises receivers) ->
- * unix_table_lock -> u->lock -> a second socket's lock (a listener's
- * before the connecting socket's; two datagram sockets in address
- * order) -> the wait queues' locks -> unix_gc_lock. Messages are never
- * freed with a socket lock held: freeing drops files, and dropping a
+ * unix_gc_lock (files entering or leaving flight; the collector reads
+ * queues under it) -> unix_table_lock -> u->lock -> a second socket's
+ * lock (a listener's before the connecting socket's; two datagram
+ * sockets in address order) -> the wait queues' locks. Messages are
+ * never freed with u->lock held: freeing drops files, and dropping a
  * socket file takes socket locks. */
 #ifndef RC_SENTRY_NET_UNIX_UNIX_H
 #define RC_SENTRY_NET_UNIX_UNIX_H

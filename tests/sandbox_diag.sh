@@ -1,0 +1,54 @@
+#!/bin/sh
+# Prints what every process under PID (and its threads) is doing: state,
+# the kernel function it waits in, its current system call and kernel
+# stack. Run by the test runners when a sandbox outlives its time, so a
+# hang in CI leaves evidence of where it hangs.
+#
+#   sandbox_diag.sh PID
+#   sandbox_diag.sh --watch PARENT SECONDS OUT
+#       after SECONDS, if PARENT still has children (other than this
+#       watcher), writes their report to OUT and kills them.
+set -u
+usage() {
+	echo "usage: $0 PID | --watch PARENT SECONDS OUT" >&2
+	exit 2
+}
+
+descendants() {
+	echo "$1"
+	for c in $(cat /proc/"$1"/task/*/children 2>/dev/null); do
+		descendants "$c"
+	done
+}
+
+report() {
+	p=$1
+	[ -d /proc/"$p" ] || return
+	echo "== pid $p ($(cat /proc/"$p"/comm 2>/dev/null)): $(tr '\0' ' ' </proc/"$p"/cmdline 2>/dev/null | cut -c1-120)"
+	for t in /proc/"$p"/task/*; do
+		tid=${t##*/}
+		st=$(sed 's/.*) //' "$t"/stat 2>/dev/null | cut -d' ' -f1)
+		echo "  tid $tid state $st wchan $(cat "$t"/wchan 2>/dev/null) syscall $(cut -d' ' -f1-3 "$t"/syscall 2>/dev/null)"
+		sed 's/^/      /' "$t"/stack 2>/dev/null | head -8
+	done
+}
+
+if [ "${1:-}" = --watch ]; then
+	[ $# -eq 4 ] || usage
+	sleep "$3"
+	kids=$(cat /proc/"$2"/task/*/children 2>/dev/null)
+	for k in $kids; do
+		[ "$k" = $$ ] && continue
+		echo "TIMEOUT after $3 s: what the processes wait for"
+		for p in $(descendants "$k"); do
+			report "$p"
+		done
+		pkill -KILL -P "$k"
+		kill -KILL "$k"
+	done >"$4" 2>&1
+	exit 0
+fi
+[ $# -eq 1 ] || usage
+for p in $(descendants "$1"); do
+	report "$p"
+done
