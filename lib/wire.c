@@ -164,6 +164,23 @@ void strv_free(char **v)
 	free(v);
 }
 
+char **strv_copy(char *const *v)
+{
+	size_t n = strv_len(v);
+	char **c = calloc(n + 1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		c[i] = strdup(v[i]);
+		if (!c[i]) {
+			strv_free(c);
+			return NULL;
+		}
+	}
+	return c;
+}
+
 size_t strv_len(char *const *v)
 {
 	size_t n = 0;

@@ -44,6 +44,8 @@ char **rbuf_get_strv(struct rbuf *r, uint32_t max_count, size_t max_total);
 bool rbuf_done(const struct rbuf *r);
 
 void strv_free(char **v);
+/* A malloc'd copy of a NULL-terminated vector, or NULL. */
+char **strv_copy(char *const *v);
 size_t strv_len(char *const *v);
 
 #endif

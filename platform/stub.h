@@ -35,7 +35,7 @@
 /* systrap: thread slots, shared memory (memfd) mapped in stub and sentry. */
 #define STUB_SLOTS (STUB_BASE + STUB_UL(0x10000))
 #define STUB_SLOT_SIZE STUB_UL(0x8000)
-#define STUB_MAX_SLOTS STUB_UL(32)
+#define STUB_MAX_SLOTS STUB_UL(512) /* threads per address space */
 /* One memfd holds every slot of an address space (a stub's threads use
  * one slot each): mapped whole, once, in the stub and in the sentry. */
 #define STUB_SLOTS_SIZE (STUB_MAX_SLOTS * STUB_SLOT_SIZE)

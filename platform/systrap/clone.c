@@ -376,7 +376,8 @@ int systrap_as_fork(struct platform_ctx *pc, struct platform_child **out)
 	}
 	/* The child keeps the parent's slot index: its frame, registers
 	 * and signal stack stay where they are. */
-	nas->slots_used = 1U << c->slot_idx;
+	memset(nas->slots_used, 0, sizeof(nas->slots_used));
+	nas->slots_used[c->slot_idx / 64] = 1ULL << (c->slot_idx % 64);
 	nas->nthreads = 1;
 	if (!copy_handler(c, systrap_slot(nas, c->slot_idx), c->slot_addr)) {
 		ret = -EFAULT;

@@ -198,10 +198,14 @@ int systrap_slot_take(struct systrap_as *as)
 	int idx = -EAGAIN;
 
 	pthread_mutex_lock(&as->lock);
-	if (~as->slots_used) {
-		idx = __builtin_ctz(~as->slots_used);
-		as->slots_used |= 1U << idx;
+	for (unsigned w = 0; w < STUB_MAX_SLOTS / 64; w++) {
+		if (!~as->slots_used[w])
+			continue;
+		unsigned b = (unsigned)__builtin_ctzll(~as->slots_used[w]);
+		as->slots_used[w] |= 1ULL << b;
 		as->nthreads++;
+		idx = (int)(w * 64 + b);
+		break;
 	}
 	pthread_mutex_unlock(&as->lock);
 	return idx;
@@ -210,7 +214,7 @@ int systrap_slot_take(struct systrap_as *as)
 void systrap_slot_give(struct systrap_as *as, unsigned idx)
 {
 	pthread_mutex_lock(&as->lock);
-	as->slots_used &= ~(1U << idx);
+	as->slots_used[idx / 64] &= ~(1ULL << (idx % 64));
 	as->nthreads--;
 	pthread_mutex_unlock(&as->lock);
 }
@@ -359,7 +363,7 @@ static int st_as_new(struct platform_ctx *pc)
 	}
 	s = systrap_slot(as, 0);
 	systrap_slot_init(s);
-	as->slots_used = 1;
+	as->slots_used[0] = 1;
 	as->nthreads = 1;
 	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv) < 0) {
 		ret = -errno;

@@ -44,12 +44,13 @@ struct systrap_as {
 	/* Every slot of the stub (STUB_SLOTS_SIZE bytes), mapped here. */
 	uint8_t *slots;
 	pthread_mutex_t lock; /* the two below */
-	uint32_t slots_used;  /* bit n: slot n belongs to a thread (live,
-			       * being adopted, or a parked leader) */
+	/* bit n: slot n belongs to a thread (live, being adopted, or a
+	 * parked leader) */
+	uint64_t slots_used[STUB_MAX_SLOTS / 64];
 	unsigned nthreads;    /* stub threads the sentry runs or will */
 };
 
-_Static_assert(STUB_MAX_SLOTS <= 32, "slots_used is a 32-bit mask");
+_Static_assert(STUB_MAX_SLOTS % 64 == 0, "slots_used is whole words");
 
 struct systrap_ctx {
 	struct platform_ctx pub;

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "lib/log.h"
+#include "lib/wire.h"
 #include "sentry/fs/host_file.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/loader/loader.h"
@@ -112,7 +113,7 @@ static int start_exec(struct task *t, const struct start_request *req, char *err
 		      size_t errlen)
 {
 	struct exec_request x = {.argv = req->argv, .envp = req->envp};
-	char path[VFS_PATH_MAX];
+	char path[VFS_PATH_MAX], name[VFS_PATH_MAX], **argv;
 	int r;
 
 	if (req->exe_fd >= 0) {
@@ -125,20 +126,44 @@ static int start_exec(struct task *t, const struct start_request *req, char *err
 			return -ENOMEM;
 		}
 		x.exe_path = req->filename;
-	} else {
-		r = find_program(t, req, &x.exe, err, errlen);
-		if (r < 0)
-			return r;
-		pthread_mutex_lock(&t->fs->lock);
-		r = vfs_path_string(&t->fs->root, &x.exe->path, path, sizeof(path));
-		pthread_mutex_unlock(&t->fs->lock);
-		if (r < 0) {
-			file_put(x.exe);
-			return r;
-		}
-		x.exe_path = path;
+		/* An executable the caller opened runs as it is. */
+		r = exec_program(t, &x, err, errlen);
+		file_put(x.exe);
+		return r;
 	}
+	r = find_program(t, req, &x.exe, err, errlen);
+	if (r < 0)
+		return r;
+	pthread_mutex_lock(&t->fs->lock);
+	r = vfs_path_string(&t->fs->root, &x.exe->path, name, sizeof(name));
+	pthread_mutex_unlock(&t->fs->lock);
+	argv = r < 0 ? NULL : strv_copy(req->argv);
+	if (!argv) {
+		file_put(x.exe);
+		return r < 0 ? r : -ENOMEM;
+	}
+	/* A script runs its interpreter, as under execve. */
+	r = exec_follow_scripts(t, &x.exe, &argv, name, false);
+	if (r < 0) {
+		snprintf(err, errlen, "bad interpreter: %s",
+			 r == -ENOEXEC ? "malformed #! line" : strerror(-r));
+		goto out;
+	}
+	pthread_mutex_lock(&t->fs->lock);
+	r = vfs_path_string(&t->fs->root, &x.exe->path, path, sizeof(path));
+	pthread_mutex_unlock(&t->fs->lock);
+	if (r < 0)
+		goto out;
+	x.exe_path = path;
+	x.argv = argv;
 	r = exec_program(t, &x, err, errlen);
+	if (r == 0) {
+		/* comm names the script, not its interpreter. */
+		const char *base = strrchr(name, '/');
+		snprintf(t->comm, sizeof(t->comm), "%.15s", base ? base + 1 : name);
+	}
+out:
+	strv_free(argv);
 	file_put(x.exe);
 	return r;
 }

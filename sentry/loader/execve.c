@@ -234,18 +234,73 @@ static int de_thread(struct task *t)
 	return 0;
 }
 
+int exec_follow_scripts(struct task *t, struct file **f, char ***argv, const char *fname,
+			bool inaccessible)
+{
+	char buf[BINPRM_BUF_SIZE], *interp = NULL, *iarg = NULL, *file = NULL;
+	struct file *nf;
+	long n;
+	int r;
+
+	for (int depth = 0;; depth++) {
+		int64_t pos = 0;
+
+		memset(buf, 0, sizeof(buf));
+		n = (*f)->ops->read ? (*f)->ops->read(*f, buf, sizeof(buf), &pos) : -EACCES;
+		if (n < 0) {
+			r = (int)n;
+			goto out;
+		}
+		r = parse_shebang(buf, &interp, &iarg);
+		if (r <= 0)
+			goto out;
+		if (inaccessible) {
+			r = -ENOENT;
+			goto out;
+		}
+		/* A script: run its interpreter with the script's name (as
+		 * the caller gave it, then each interpreter's) as an
+		 * argument. */
+		char **nv = script_argv(*argv, interp, iarg, depth ? file : fname);
+		if (!nv) {
+			r = -ENOMEM;
+			goto out;
+		}
+		strv_free(*argv);
+		*argv = nv;
+		r = open_exec_at(t, AT_FDCWD, interp, 0, &nf);
+		if (r < 0)
+			goto out;
+		file_put(*f);
+		*f = nf;
+		if (depth + 1 > MAX_SCRIPT_DEPTH) {
+			r = -ELOOP;
+			goto out;
+		}
+		free(file);
+		file = interp;
+		interp = NULL;
+		free(iarg);
+		iarg = NULL;
+	}
+out:
+	free(interp);
+	free(iarg);
+	free(file);
+	return r < 0 ? r : 0;
+}
+
 long do_execveat(struct task *t, int dirfd, uint64_t upath, uint64_t uargv, uint64_t uenvp,
 		 int flags)
 {
-	char *path = malloc(VFS_PATH_MAX), *file = NULL, *fname = NULL, *interp = NULL,
-	     *iarg = NULL;
+	char *path = malloc(VFS_PATH_MAX), *file = NULL, *fname = NULL;
 	bool inaccessible = false, comm_from_file = false;
-	char **argv = NULL, **envp = NULL, buf[BINPRM_BUF_SIZE];
+	char **argv = NULL, **envp = NULL;
 	char err[256];
 	struct exec_request req = {0};
 	struct file *f = NULL;
 	size_t limit = t->tg->rlimits[RLIMIT_STACK].cur / 4;
-	long r, n;
+	long r;
 
 	if (!path)
 		return -ENOMEM;
@@ -294,53 +349,16 @@ long do_execveat(struct task *t, int dirfd, uint64_t upath, uint64_t uargv, uint
 		r = -ENOMEM;
 		goto out;
 	}
-	for (int depth = 0;; depth++) {
-		if (!*file && !(flags & AT_EMPTY_PATH)) {
-			r = -ENOENT;
-			goto out;
-		}
-		r = depth ? open_exec_at(t, AT_FDCWD, file, 0, &f)
-			  : open_exec_at(t, dirfd, file, flags, &f);
-		if (r < 0)
-			goto out;
-		if (depth > MAX_SCRIPT_DEPTH) {
-			r = -ELOOP;
-			goto out;
-		}
-		int64_t pos = 0;
-		memset(buf, 0, sizeof(buf));
-		n = f->ops->read ? f->ops->read(f, buf, sizeof(buf), &pos) : -EACCES;
-		if (n < 0) {
-			r = n;
-			goto out;
-		}
-		r = parse_shebang(buf, &interp, &iarg);
-		if (r < 0)
-			goto out;
-		if (r == 0)
-			break;
-		if (inaccessible) {
-			r = -ENOENT;
-			goto out;
-		}
-		/* A script: run its interpreter with the script's name (as
-		 * the caller gave it, then each interpreter's) as an
-		 * argument. */
-		char **nv = script_argv(argv, interp, iarg, depth ? file : fname);
-		if (!nv) {
-			r = -ENOMEM;
-			goto out;
-		}
-		strv_free(argv);
-		argv = nv;
-		free(file);
-		file = interp;
-		interp = NULL;
-		free(iarg);
-		iarg = NULL;
-		file_put(f);
-		f = NULL;
+	if (!*file && !(flags & AT_EMPTY_PATH)) {
+		r = -ENOENT;
+		goto out;
 	}
+	r = open_exec_at(t, dirfd, file, flags, &f);
+	if (r < 0)
+		goto out;
+	r = exec_follow_scripts(t, &f, &argv, fname, inaccessible);
+	if (r < 0)
+		goto out;
 
 	r = de_thread(t);
 	if (r < 0)
@@ -402,7 +420,5 @@ out:
 	free(path);
 	free(file);
 	free(fname);
-	free(interp);
-	free(iarg);
 	return r;
 }

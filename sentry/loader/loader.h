@@ -3,6 +3,7 @@
 #ifndef RC_SENTRY_LOADER_LOADER_H
 #define RC_SENTRY_LOADER_LOADER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -52,6 +53,14 @@ struct stack_args {
 /* Maps the stack and writes argc, argv, envp and auxv on it. Returns the
  * initial stack pointer or -errno (E2BIG for arguments too large). */
 long stack_setup(struct mm *mm, const struct stack_args *a);
+
+/* Follows "#!" lines (Linux's binfmt_script): while *f is a script, its
+ * interpreter replaces it and *argv becomes "interp [arg] name args...",
+ * fname being the name the first script was run by. inaccessible: the
+ * script cannot be reached by name after exec (ENOENT). 0 or -errno
+ * (ENOEXEC for a bad "#!" line, ELOOP past five levels). */
+int exec_follow_scripts(struct task *t, struct file **f, char ***argv, const char *fname,
+			bool inaccessible);
 
 /* execve/execveat from a running program (execve.c). */
 long do_execveat(struct task *t, int dirfd, uint64_t upath, uint64_t uargv, uint64_t uenvp,

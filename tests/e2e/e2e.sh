@@ -118,9 +118,19 @@ bad-elf)
 	chmod +x "$tmp/trunc"
 	run 126 run -- "$tmp/trunc"
 	[ "$(wc -l <"$tmp/err")" -eq 1 ] || fail "want one line of error, got: $(cat "$tmp/err")"
-	# A script is not an ELF file (#! comes with execve).
-	printf '#!/bin/sh\necho hi\n' >"$tmp/script"
+	# A script runs its interpreter (as an OCI entrypoint script does),
+	# found on $PATH too; a missing interpreter is 127, a bad #! 126.
+	printf '#!/bin/sh\necho hi "$0" "$@"\n' >"$tmp/script"
 	chmod +x "$tmp/script"
+	run 0 run -- "$tmp/script" a
+	expect_out "hi $tmp/script a"
+	PATH=$tmp:/bin run 0 run -- script b
+	expect_out "hi $tmp/script b"
+	printf '#!/nonexistent/sh\n' >"$tmp/script"
+	run 127 run -- "$tmp/script"
+	grep -q 'bad interpreter' "$tmp/err" || fail "stderr: $(cat "$tmp/err")"
+	[ "$(wc -l <"$tmp/err")" -eq 1 ] || fail "want one line of error, got: $(cat "$tmp/err")"
+	printf '#!\n' >"$tmp/script"
 	run 126 run -- "$tmp/script" ;;
 not-found)
 	run 127 run -- /nonexistent/program

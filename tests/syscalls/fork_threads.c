@@ -2,8 +2,8 @@
  * status, fork from a thread and from a forked child), vfork and
  * posix_spawn (CLONE_VM without CLONE_THREAD), threads (TLS, tids, join
  * through CLONE_CHILD_CLEARTID, many created and ended one after the
- * other), eight threads hammering getpid and write while another thread
- * forks, and signal handlers that use the FPU: the interrupted code's
+ * other, a hundred alive at once), eight threads hammering getpid and
+ * write while another thread forks, and signal handlers that use the FPU: the interrupted code's
  * SSE/AVX registers and MXCSR survive, the frame shows them, a change to
  * the frame's fpstate takes effect at sigreturn, and a handler starts
  * with clean FPU state.
@@ -236,6 +236,44 @@ static void test_threads(void)
 }
 
 /* ---- eight threads hammering while another forks ---- */
+
+/* More threads than a small fixed table would hold, all alive at once. */
+#define MANY_THREADS 100
+static pthread_barrier_t many_barrier;
+
+static void *many_body(void *arg)
+{
+	pthread_barrier_wait(&many_barrier);
+	return arg;
+}
+
+static void test_many_threads(void)
+{
+	pthread_t t[MANY_THREADS];
+	pthread_attr_t attr;
+	int made = 0;
+	void *r;
+
+	CHECK_EQ(pthread_attr_init(&attr), 0);
+	CHECK_EQ(pthread_attr_setstacksize(&attr, 64 * 1024), 0);
+	CHECK_EQ(pthread_barrier_init(&many_barrier, NULL, MANY_THREADS + 1), 0);
+	for (; made < MANY_THREADS; made++) {
+		int e = pthread_create(&t[made], &attr, many_body, (void *)(intptr_t)made);
+		if (e) {
+			FAIL("pthread_create #%d: %s", made, check_errname(e));
+			break;
+		}
+	}
+	if (made == MANY_THREADS)
+		pthread_barrier_wait(&many_barrier);
+	for (int i = 0; i < made; i++) {
+		if (made < MANY_THREADS)
+			pthread_cancel(t[i]);
+		CHECK_EQ(pthread_join(t[i], &r), 0);
+	}
+	pthread_barrier_destroy(&many_barrier);
+	pthread_attr_destroy(&attr);
+}
 
 static atomic_int stop_hammer;
 
@@ -528,6 +566,7 @@ int main(int argc, char **argv)
 	test_fork_nested();
 	test_fork_from_thread();
 	test_threads();
+	test_many_threads();
 	test_hammer_and_fork();
 	test_fpu_signals();
 	return check_exit();
