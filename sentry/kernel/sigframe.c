@@ -58,24 +58,48 @@ void sigframe_fill_context(const struct user_regs_struct *r, struct k_sigcontext
 	sc->ss = (uint16_t)r->ss;
 }
 
+void sigframe_place(uint64_t sp, bool use_altstack, uint64_t alt_top, size_t fpsize,
+		    uint64_t *frame, uint64_t *fpaddr)
+{
+	/* The red zone below the interrupted code's stack pointer is its
+	 * own (the ABI's 128 bytes); a fresh alternate stack has none. */
+	sp = use_altstack ? alt_top : sp - REDZONE;
+	*fpaddr = 0;
+	if (fpsize) {
+		sp -= fpsize + FP_XSTATE_MAGIC2_SIZE;
+		sp &= ~63ULL; /* XSAVE needs 64-byte alignment */
+		*fpaddr = sp;
+	}
+	sp -= sizeof(struct k_rt_sigframe);
+	*frame = (sp & ~15ULL) - 8; /* as after a call: (rsp + 8) % 16 == 0 */
+}
+
+void sigframe_restore_regs(struct user_regs_struct *r, const struct k_sigcontext *sc)
+{
+	r->r8 = sc->r8; r->r9 = sc->r9; r->r10 = sc->r10; r->r11 = sc->r11;
+	r->r12 = sc->r12; r->r13 = sc->r13; r->r14 = sc->r14; r->r15 = sc->r15;
+	r->rdi = sc->rdi; r->rsi = sc->rsi; r->rbp = sc->rbp; r->rbx = sc->rbx;
+	r->rdx = sc->rdx; r->rax = sc->rax; r->rcx = sc->rcx; r->rsp = sc->rsp;
+	r->rip = sc->rip;
+	r->eflags = (r->eflags & ~(uint64_t)FIX_EFLAGS) | (sc->eflags & FIX_EFLAGS);
+	/* Never the application's choice: user code and stack segments. */
+	r->cs = USER_CS;
+	r->ss = USER_DS;
+	r->orig_rax = (uint64_t)-1; /* no restart of what the handler interrupted */
+}
+
 int sigframe_setup(struct task *t, int sig, const struct k_siginfo *info,
 		   const struct k_sigaction *act, uint64_t oldmask)
 {
 	struct user_regs_struct *r = &t->ctx->regs;
 	size_t fpsize = platform_info.fpstate_size;
 	struct k_rt_sigframe f;
-	uint64_t sp = r->rsp, fpaddr = 0, frame;
+	uint64_t sp = r->rsp, fpaddr, frame;
 	uint8_t *fp = NULL;
 	int ret;
 
 	if (!(act->flags & K_SA_RESTORER))
 		return -EFAULT; /* x86-64 handlers return through sa_restorer */
-	/* Where the frame goes: the alternate stack if asked and not on it. */
-	if ((act->flags & SA_ONSTACK) && t->sigaltstack_size && !on_altstack(t, sp)) {
-		sp = t->sigaltstack_sp + t->sigaltstack_size;
-	} else {
-		sp -= REDZONE;
-	}
 	if (!platform->ctx_get_fpstate)
 		fpsize = 0; /* a platform without FPU access: no fpstate */
 	if (fpsize) {
@@ -98,12 +122,10 @@ int sigframe_setup(struct task *t, int sig, const struct k_siginfo *info,
 		memcpy(fp + 464, &sw, sizeof(sw));
 		uint32_t m2 = FP_XSTATE_MAGIC2;
 		memcpy(fp + fpsize, &m2, sizeof(m2));
-		sp -= fpsize + FP_XSTATE_MAGIC2_SIZE;
-		sp &= ~63ULL; /* XSAVE needs 64-byte alignment */
-		fpaddr = sp;
 	}
-	sp -= sizeof(f);
-	frame = (sp & ~15ULL) - 8; /* as after a call: (rsp + 8) % 16 == 0 */
+	/* Where the frame goes: the alternate stack if asked and not on it. */
+	sigframe_place(sp, (act->flags & SA_ONSTACK) && t->sigaltstack_size && !on_altstack(t, sp),
+		       t->sigaltstack_sp + t->sigaltstack_size, fpsize, &frame, &fpaddr);
 
 	memset(&f, 0, sizeof(f));
 	f.pretcode = act->restorer;
@@ -158,16 +180,7 @@ long sigframe_restore(struct task *t)
 
 	if (copy_from_user(t, &f, frame, sizeof(f)) < 0)
 		return -EFAULT;
-	r->r8 = sc->r8; r->r9 = sc->r9; r->r10 = sc->r10; r->r11 = sc->r11;
-	r->r12 = sc->r12; r->r13 = sc->r13; r->r14 = sc->r14; r->r15 = sc->r15;
-	r->rdi = sc->rdi; r->rsi = sc->rsi; r->rbp = sc->rbp; r->rbx = sc->rbx;
-	r->rdx = sc->rdx; r->rax = sc->rax; r->rcx = sc->rcx; r->rsp = sc->rsp;
-	r->rip = sc->rip;
-	r->eflags = (r->eflags & ~(uint64_t)FIX_EFLAGS) | (sc->eflags & FIX_EFLAGS);
-	/* Never the application's choice: user code and stack segments. */
-	r->cs = USER_CS;
-	r->ss = USER_DS;
-	r->orig_rax = (uint64_t)-1; /* no restart of what the handler interrupted */
+	sigframe_restore_regs(r, sc);
 
 	pthread_mutex_lock(&t->tg->lock);
 	t->sigmask = f.uc.uc_sigmask & ~KSIG_UNBLOCKABLE;

@@ -3,6 +3,8 @@
 #ifndef RC_SENTRY_KERNEL_SIGFRAME_H
 #define RC_SENTRY_KERNEL_SIGFRAME_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/user.h>
 
@@ -47,6 +49,16 @@ struct k_fpx_sw_bytes {
 	uint32_t padding[7];
 };
 
+/* The interrupted registers as the frame's sigcontext holds them. */
 void sigframe_fill_context(const struct user_regs_struct *r, struct k_sigcontext *sc);
+/* rt_sigreturn's half: registers back from a sigcontext, with only the
+ * flags a handler may change taken from it and user segments forced. */
+void sigframe_restore_regs(struct user_regs_struct *r, const struct k_sigcontext *sc);
+/* Where a frame for an interrupted stack pointer sp goes: *frame for
+ * the struct k_rt_sigframe, *fpaddr for fpsize bytes of XSAVE state and
+ * the closing magic (0 when fpsize is 0). use_altstack: on the alternate
+ * stack whose top is alt_top, else below sp's red zone. */
+void sigframe_place(uint64_t sp, bool use_altstack, uint64_t alt_top, size_t fpsize,
+		    uint64_t *frame, uint64_t *fpaddr);
 
 #endif
