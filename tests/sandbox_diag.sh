@@ -31,6 +31,15 @@ report() {
 		echo "  tid $tid state $st wchan $(cat "$t"/wchan 2>/dev/null) syscall $(cut -d' ' -f1-3 "$t"/syscall 2>/dev/null)"
 		sed 's/^/      /' "$t"/stack 2>/dev/null | head -8
 	done
+	# The sentry's own threads, in user space: where its locks are held.
+	case $(tr '\0' ' ' </proc/"$p"/cmdline 2>/dev/null) in
+	*" boot "*)
+		if command -v gdb >/dev/null; then
+			echo "  -- sentry stacks (gdb)"
+			timeout 8 gdb -p "$p" -batch -nx -ex "thread apply all bt 12" 2>/dev/null |
+				grep -E '^(Thread|#)' | cut -c1-160 | sed 's/^/    /'
+		fi ;;
+	esac
 }
 
 if [ "${1:-}" = --watch ]; then

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 
 PACKAGES="build-essential clang meson ninja-build pkg-config python3
 linux-libc-dev libseccomp-dev libunwind-dev liburing-dev libcriterion-dev
-libjson-c-dev busybox-static procps time"
+libjson-c-dev busybox-static procps time gdb"
 
 missing=""
 for p in $PACKAGES; do

@@ -41,11 +41,11 @@ trap 'rm -rf "$tmp"' EXIT
 # Tests that die by a signal must not leave core files behind.
 ulimit -c 0 2>/dev/null
 
-# A watchdog ahead of meson's 30 s timeout: a hang prints where every
+# A watchdog ahead of meson's 30 s timeout (with time for gdb): a hang prints where every
 # process and thread of the sandbox waits before it is killed. The
 # program runs in the foreground: a background job of a script would
 # start with SIGINT and SIGQUIT ignored.
-"$(dirname "$0")/../sandbox_diag.sh" --watch $$ "${RUNSC_TEST_LIMIT:-25}" "$tmp/diag" \
+"$(dirname "$0")/../sandbox_diag.sh" --watch $$ "${RUNSC_TEST_LIMIT:-20}" "$tmp/diag" \
 	</dev/null >/dev/null 2>&1 &
 dog=$!
 "$@" </dev/null >"$tmp/stdout" 2>"$tmp/stderr"
