@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "lib/log.h"
+#include "sentry/kernel/cputime.h"
 #include "sentry/kernel/futex.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/pgrp.h"
@@ -241,6 +242,7 @@ void task_exit(struct task *t)
 	pthread_mutex_unlock(&tg->lock);
 	pthread_mutex_unlock(&kernel.lock);
 
+	cputime_task_exit(t, last);
 	/* The host side: the stub thread (the whole stub with the last). */
 	platform->ctx_free(t->ctx);
 	t->ctx = NULL;

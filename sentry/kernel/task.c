@@ -13,6 +13,7 @@
 #include "lib/log.h"
 #include "lib/wire.h"
 #include "sentry/fs/host_file.h"
+#include "sentry/kernel/cputime.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/loader/loader.h"
 #include "sentry/mm/mm.h"
@@ -34,6 +35,7 @@ void task_run(struct task *t)
 {
 	struct ctx_stop_info info;
 
+	cputime_task_start(t);
 	for (;;) {
 		/* Signals, restarts and job control before every return to the
 		 * application; false when the task must exit. */

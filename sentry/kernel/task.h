@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <time.h>
 
 #include "abi/linux.h"
 #include "platform/platform.h"
@@ -132,8 +133,9 @@ struct task {
 	bool woken;
 	bool host_waiting;           /* in task_block_host_fd: kick via kick_fd */
 	int kick_fd;                 /* an eventfd, or -1 */
-	/* CPU time the application spent, sampled from the host. */
-	uint64_t utime_ns;
+	/* This task's sentry thread's CPU clock (cputime.c), once set. */
+	clockid_t cpu_clock;
+	atomic_bool cpu_clock_set;
 	/* The system call being handled, for strace. */
 	long sc_nr;
 	uint64_t sc_args[6];

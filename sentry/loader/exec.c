@@ -16,6 +16,7 @@
 #include "lib/util.h"
 #include "sentry/vfs/file.h"
 #include "sentry/vfs/vfs.h"
+#include "sentry/kernel/cputime.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/task.h"
 #include "sentry/loader/loader.h"
@@ -261,6 +262,7 @@ int exec_program(struct task *t, const struct exec_request *req, char *err,
 	old = t->mm;
 	t->mm = mm;
 	pthread_mutex_unlock(&t->tg->lock);
+	cputime_exec(t, old);
 	mm_put(old);
 	{
 		const char *base = strrchr(req->exe_path, '/');

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "sentry/kernel/clone.h"
+#include "sentry/kernel/cputime.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/task.h"
 #include "sentry/kernel/wait_child.h"
@@ -326,37 +327,37 @@ out:
 	return r;
 }
 
-/* CPU time: the application's, from the host's clock of its stub. */
-static uint64_t group_cpu_ns(struct task *t)
+static void ns_to_tv(uint64_t ns, struct timeval *tv)
 {
-	struct timespec ts;
-	pid_t hpid = platform->as_host_pid(t->mm->as);
-	clockid_t clk = (clockid_t)((~(unsigned)hpid) << 3) | 2;
-	if (clock_gettime(clk, &ts) < 0)
-		return 0;
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+	tv->tv_sec = (time_t)(ns / 1000000000ULL);
+	tv->tv_usec = (suseconds_t)(ns % 1000000000ULL / 1000);
 }
 
 SYSCALL(getrusage)
 {
 	int who = (int)a[0];
 	struct rusage ru;
-	uint64_t ns;
+	uint64_t user, sys;
 
 	memset(&ru, 0, sizeof(ru));
 	switch (who) {
 	case RUSAGE_SELF:
+		cputime_group(t, &user, &sys);
+		break;
 	case RUSAGE_THREAD:
-		ns = group_cpu_ns(t);
+		cputime_thread(t, &user, &sys);
 		break;
 	case RUSAGE_CHILDREN:
-		ns = t->tg->cutime_ns;
+		pthread_mutex_lock(&t->tg->lock);
+		user = t->tg->cutime_ns;
+		sys = t->tg->cstime_ns;
+		pthread_mutex_unlock(&t->tg->lock);
 		break;
 	default:
 		return -EINVAL;
 	}
-	ru.ru_utime.tv_sec = (time_t)(ns / 1000000000ULL);
-	ru.ru_utime.tv_usec = (suseconds_t)(ns % 1000000000ULL / 1000);
+	ns_to_tv(user, &ru.ru_utime);
+	ns_to_tv(sys, &ru.ru_stime);
 	return copy_to_user(t, a[1], &ru, sizeof(ru));
 }
 
@@ -364,12 +365,18 @@ SYSCALL(times)
 {
 	struct tms tb;
 	struct timespec now;
-	uint64_t self = group_cpu_ns(t);
+	uint64_t user, sys;
 
 	if (a[0]) {
+		cputime_group(t, &user, &sys);
 		memset(&tb, 0, sizeof(tb));
-		tb.tms_utime = (clock_t)(self / 10000000ULL); /* 100 Hz ticks */
+		/* In USER_HZ (100) ticks. */
+		tb.tms_utime = (clock_t)(user / 10000000ULL);
+		tb.tms_stime = (clock_t)(sys / 10000000ULL);
+		pthread_mutex_lock(&t->tg->lock);
 		tb.tms_cutime = (clock_t)(t->tg->cutime_ns / 10000000ULL);
+		tb.tms_cstime = (clock_t)(t->tg->cstime_ns / 10000000ULL);
+		pthread_mutex_unlock(&t->tg->lock);
 		if (copy_to_user(t, a[0], &tb, sizeof(tb)) < 0)
 			return -EFAULT;
 	}

@@ -3,7 +3,7 @@
  * the P_PID/P_PGID/P_ALL selections, __WCLONE children, ECHILD, zombies,
  * SIGCHLD (its siginfo, SA_NOCLDSTOP, auto-reaping with SIG_IGN or
  * SA_NOCLDWAIT), a subreaper adopting orphans, PR_SET_PDEATHSIG,
- * sessions and process groups (orphaned ones too), vfork, clone3 and RLIMIT_NPROC.
+ * sessions and process groups (orphaned ones too), CPU time, vfork, clone3 and RLIMIT_NPROC.
  *
  * Every test runs in children it forks, so nothing here depends on the
  * process group or session the harness started us in. Children report
@@ -22,6 +22,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/times.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -736,6 +737,72 @@ static void test_subreaper(void)
 	reap_ok(p, "subreaper");
 }
 
+/* ---- CPU time ---- */
+
+static volatile uint64_t sink;
+
+/* Burns CPU until this process has used at least ms of it. */
+static void burn(int ms)
+{
+	struct timespec ts;
+	uint64_t goal = (uint64_t)ms * 1000000ULL, used = 0;
+
+	while (used < goal) {
+		for (int i = 0; i < 1000000; i++)
+			sink += (uint64_t)i * 7;
+		if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) < 0)
+			break;
+		used = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+	}
+}
+
+static uint64_t tv_ms(const struct timeval *tv)
+{
+	return (uint64_t)tv->tv_sec * 1000 + (uint64_t)tv->tv_usec / 1000;
+}
+
+/* A child's CPU time reaches its parent through wait4's rusage, SIGCHLD's
+ * si_utime, getrusage(RUSAGE_CHILDREN) and times(); our own through
+ * getrusage(RUSAGE_SELF). CPU time, not wall time: a loaded machine
+ * changes nothing here. */
+static void test_cpu_time(void)
+{
+	pid_t p = tfork();
+
+	if (p == 0) {
+		struct rusage ru, before;
+		struct tms tb;
+		int st;
+
+		CHECK_EQ(getrusage(RUSAGE_CHILDREN, &before), 0);
+		pid_t c = tfork();
+		if (c == 0) {
+			burn(300);
+			_exit(0);
+		}
+		memset(&ru, 0, sizeof(ru));
+		CHECK_EQ(wait4(c, &st, 0, &ru), c);
+		CHECK_EQ(st, 0);
+		/* The child used >= 300 ms; user time is most of it. */
+		CHECK(tv_ms(&ru.ru_utime) + tv_ms(&ru.ru_stime) >= 250);
+		CHECK(tv_ms(&ru.ru_utime) >= 150);
+		CHECK_EQ(getrusage(RUSAGE_CHILDREN, &ru), 0);
+		CHECK(tv_ms(&ru.ru_utime) + tv_ms(&ru.ru_stime) >=
+		      tv_ms(&before.ru_utime) + tv_ms(&before.ru_stime) + 250);
+		memset(&tb, 0, sizeof(tb));
+		CHECK(times(&tb) != (clock_t)-1);
+		CHECK(tb.tms_cutime + tb.tms_cstime >= 25); /* 100 Hz ticks */
+
+		/* Our own: at least what we burn. */
+		burn(200);
+		CHECK_EQ(getrusage(RUSAGE_SELF, &ru), 0);
+		CHECK(tv_ms(&ru.ru_utime) + tv_ms(&ru.ru_stime) >= 180);
+		CHECK_ERR(getrusage(12345, &ru), EINVAL);
+		child_done();
+	}
+	reap_ok(p, "cpu time");
+}
+
 /* ---- sessions and process groups ---- */
 
 static void hup_seen(int sig)
@@ -1010,6 +1077,7 @@ static const struct {
 	{"subreaper", test_subreaper},
 	{"sessions", test_sessions},
 	{"orphaned_pgrp", test_orphaned_pgrp},
+	{"cpu_time", test_cpu_time},
 	{"vfork", test_vfork},
 	{"nproc", test_nproc},
 };
