@@ -63,21 +63,33 @@ static void exit_robust_list(struct task *t)
 		int64_t futex_offset;
 		uint64_t pending;
 	} head;
-	uint64_t entry;
+	uint64_t entry, pending;
 
-	if (!t->robust_list || !t->mm || copy_from_user(t, &head, t->robust_list, sizeof(head)) < 0)
+	if (!t->mm)
 		return;
+	if (!t->robust_list || copy_from_user(t, &head, t->robust_list, sizeof(head)) < 0)
+		goto pi;
+	/* Bit 0 of a link says the entry it points to is a PI futex. */
 	entry = head.next;
-	for (int i = 0; entry != t->robust_list && i < ROBUST_LIST_LIMIT; i++) {
-		uint64_t next;
-		if (copy_from_user(t, &next, entry & ~1ULL, 8) < 0)
+	pending = head.pending & ~1ULL;
+	for (int i = 0; (entry & ~1ULL) != t->robust_list && i < ROBUST_LIST_LIMIT; i++) {
+		uint64_t next, at = entry & ~1ULL;
+		if (copy_from_user(t, &next, at, 8) < 0)
 			break;
-		if (entry != head.pending)
-			handle_robust_word(t, (entry & ~1ULL) + (uint64_t)head.futex_offset);
+		if (at != pending && (entry & 1))
+			futex_robust_pi_death(t, at + (uint64_t)head.futex_offset);
+		else if (at != pending)
+			handle_robust_word(t, at + (uint64_t)head.futex_offset);
 		entry = next;
 	}
-	if (head.pending)
-		handle_robust_word(t, (head.pending & ~1ULL) + (uint64_t)head.futex_offset);
+	if (pending && (head.pending & 1))
+		futex_robust_pi_death(t, pending + (uint64_t)head.futex_offset);
+	else if (pending)
+		handle_robust_word(t, pending + (uint64_t)head.futex_offset);
+pi:
+	/* Then the PI locks it still holds go to their waiters, robust or
+	 * not (Linux's exit_pi_state_list, after the robust list). */
+	futex_exit_pi(t);
 }
 
 /* Unlinks tg from its parent's children (kernel.lock held). */

@@ -1,66 +1,72 @@
-/* Futexes. Waiters are kept in hashed buckets by key: (mm, address) for
- * process-private futexes, or (shared object, offset) for futexes in
- * shared mappings, so processes sharing memory after fork or through a
- * file meet on the same key. The value check and the queueing happen
- * under the bucket lock, and every waker takes that lock, so no wake-up
- * is lost between the check and the sleep.
+/* Futexes: futex(2) over the wait queues of futex_queue.c. Keys are
+ * (mm, address) for process-private futexes, or (shared object, offset)
+ * for futexes in shared mappings, so processes sharing memory after fork
+ * or through a file meet on the same key. The value check and the
+ * queueing happen under the bucket lock, and every waker takes that lock,
+ * so no wake-up is lost between the check and the sleep.
  *
- * Lock order: bucket.lock -> task.block_lock. */
+ * Priority-inheritance futexes (FUTEX_LOCK_PI and friends) keep Linux's
+ * protocol on the word: owner tid | FUTEX_WAITERS | FUTEX_OWNER_DIED,
+ * with the lock handed straight to the oldest waiter at unlock. The
+ * priority inheritance itself means nothing here: the sentry does not
+ * schedule the host threads that run the application, so waiters are
+ * served first come, first served.
+ *
+ * They are switched off (ENOSYS, so glibc's pthread_mutex_init refuses
+ * PTHREAD_PRIO_INHERIT with ENOTSUP) until the platforms can change a
+ * word of application memory atomically: the application takes and
+ * releases these locks with its own compare-and-swap, and our
+ * read-then-write through process_vm_readv/writev races with it (lost
+ * wake-ups, two owners; tests/syscalls/futex_pi.c shows it under
+ * contention). The fix is a platform call run by the stub itself
+ * (lock cmpxchg) in word_cmpxchg(); then set pi_enabled.
+ *
+ * Lock order: bucket.lock -> kernel.lock -> thread_group.lock ->
+ * task.block_lock. */
 #include "sentry/kernel/futex.h"
 
 #include "abi/errno_names.h"
 
 #include <errno.h>
 #include <linux/futex.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "sentry/kernel/futex_queue.h"
+#include "sentry/kernel/kernel.h"
 #include "sentry/kernel/task.h"
 #include "sentry/kernel/wait.h"
 #include "sentry/mm/mm.h"
 
-#define NBUCKETS 256
-
-struct fkey {
-	uintptr_t object;   /* the mm (private) or the shared object's id */
-	uint64_t offset;    /* the address (private) or offset in the object */
-};
-
-struct fwaiter {
-	struct fkey key;
-	uint32_t bitset;
+/* A task waiting in FUTEX_WAIT or FUTEX_LOCK_PI. */
+struct fwait {
+	struct futex_waiter q;
 	struct task *task;
-	bool woken;
-	struct fwaiter *next, **pprev;
+	uint64_t uaddr;   /* in task's address space: where a PI hand-off writes */
+	int error;        /* PI: set with woken when the lock could not be passed */
 };
 
-struct bucket {
-	pthread_mutex_t lock;
-	struct fwaiter *head;
-};
-
-static struct bucket buckets[NBUCKETS];
+static struct futex_table table;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
-static void init_buckets(void)
+static void init_table(void)
 {
-	for (int i = 0; i < NBUCKETS; i++)
-		pthread_mutex_init(&buckets[i].lock, NULL);
+	futex_table_init(&table);
 }
 
-static struct bucket *bucket_of(const struct fkey *k)
+static struct fwait *fwait_of(struct futex_waiter *q)
 {
-	uint64_t h = (uint64_t)k->object * 0x9e3779b97f4a7c15ULL ^ k->offset * 0xc2b2ae3d27d4eb4fULL;
-	return &buckets[(h >> 32) % NBUCKETS];
+	return (struct fwait *)((char *)q - offsetof(struct fwait, q));
 }
 
-static bool key_eq(const struct fkey *a, const struct fkey *b)
+static void wake_task(struct futex_waiter *q)
 {
-	return a->object == b->object && a->offset == b->offset;
+	task_wake(fwait_of(q)->task);
 }
 
 /* Works out the key of uaddr for this task. */
-static int get_key(struct task *t, uint64_t uaddr, bool private, struct fkey *k)
+static int get_key(struct task *t, uint64_t uaddr, bool private, struct futex_key *k)
 {
 	struct mm *mm = t->mm;
 	struct vma *v;
@@ -70,62 +76,23 @@ static int get_key(struct task *t, uint64_t uaddr, bool private, struct fkey *k)
 		return -EINVAL;
 	if (!user_range_ok(uaddr, 4))
 		return -EFAULT;
-	if (private) {
-		k->object = (uintptr_t)mm;
-		k->offset = uaddr;
+	k->kind = FUTEX_KEY_PRIVATE;
+	k->object = (uintptr_t)mm;
+	k->offset = uaddr;
+	if (private)
 		return 0;
-	}
 	pthread_mutex_lock(&mm->lock);
 	v = vma_find(mm, uaddr);
 	if (!v) {
 		r = -EFAULT;
 	} else if (v->shared_id) {
 		/* A shared mapping: key by what is mapped, not by where. */
-		k->object = (uintptr_t)v->shared_id;
+		k->kind = FUTEX_KEY_SHARED;
+		k->object = v->shared_id;
 		k->offset = v->off + (uaddr - v->start);
-	} else {
-		k->object = (uintptr_t)mm;
-		k->offset = uaddr;
 	}
 	pthread_mutex_unlock(&mm->lock);
 	return r;
-}
-
-static void enqueue(struct bucket *b, struct fwaiter *w)
-{
-	w->next = b->head;
-	if (b->head)
-		b->head->pprev = &w->next;
-	b->head = w;
-	w->pprev = &b->head;
-}
-
-static void dequeue(struct fwaiter *w)
-{
-	if (!w->pprev)
-		return;
-	*w->pprev = w->next;
-	if (w->next)
-		w->next->pprev = w->pprev;
-	w->next = NULL;
-	w->pprev = NULL;
-}
-
-/* Wakes up to n waiters on key in b (locked); returns how many. */
-static int wake_locked(struct bucket *b, const struct fkey *k, int n, uint32_t bitset)
-{
-	int woken = 0;
-
-	for (struct fwaiter *w = b->head, *next; w && woken < n; w = next) {
-		next = w->next;
-		if (!key_eq(&w->key, k) || !(w->bitset & bitset))
-			continue;
-		dequeue(w);
-		w->woken = true;
-		task_wake(w->task);
-		woken++;
-	}
-	return woken;
 }
 
 static int read_word(struct task *t, uint64_t uaddr, uint32_t *v)
@@ -133,20 +100,66 @@ static int read_word(struct task *t, uint64_t uaddr, uint32_t *v)
 	return copy_from_user(t, v, uaddr, sizeof(*v));
 }
 
+/* Compare-and-exchange on a futex word, the caller holding its bucket
+ * lock. The sentry reaches application memory only by copying (the
+ * platform offers no atomic operation on it), so this is atomic against
+ * every other futex call, as FUTEX_WAKE_OP's update is, but not against
+ * an application thread's own atomic instruction on the word in the same
+ * instant. *cur gets the value found; the write happens only if it was
+ * old. */
+static int word_cmpxchg(struct task *t, uint64_t uaddr, uint32_t old, uint32_t nv,
+			uint32_t *cur)
+{
+	int r = read_word(t, uaddr, cur);
+
+	if (r < 0 || *cur != old)
+		return r;
+	return copy_to_user(t, uaddr, &nv, sizeof(nv));
+}
+
+/* Waits on the waiter w (queued, task_prepare_block done) until it is
+ * woken (0), the deadline passes or a signal comes (-errno from
+ * task_block); on an error w is off its queue. */
+static int wait_queued(struct fwait *w, uint64_t deadline)
+{
+	struct futex_bucket *b;
+	int r;
+
+	for (;;) {
+		r = task_block(w->task, deadline);
+		b = futex_lock_waiter(&w->q);
+		if (!b)
+			return 0;
+		if (w->q.woken) {
+			pthread_mutex_unlock(&b->lock);
+			return 0;
+		}
+		if (r < 0) {
+			futex_dequeue(&w->q);
+			pthread_mutex_unlock(&b->lock);
+			return r;
+		}
+		/* Woken for another reason (a requeue moved us, or a stray
+		 * wake): keep waiting. */
+		task_prepare_block(w->task);
+		pthread_mutex_unlock(&b->lock);
+	}
+}
+
 static long futex_wait(struct task *t, uint64_t uaddr, bool private, uint32_t val,
 		       uint64_t deadline, uint32_t bitset)
 {
-	struct fwaiter w = {.bitset = bitset, .task = t};
-	struct bucket *b;
+	struct fwait w = {.q = {.bitset = bitset, .wake = wake_task}, .task = t, .uaddr = uaddr};
+	struct futex_bucket *b;
 	uint32_t cur;
 	int r;
 
 	if (!bitset)
 		return -EINVAL;
-	r = get_key(t, uaddr, private, &w.key);
+	r = get_key(t, uaddr, private, &w.q.key);
 	if (r < 0)
 		return r;
-	b = bucket_of(&w.key);
+	b = futex_bucket_of(&table, &w.q.key);
 	task_prepare_block(t);
 	pthread_mutex_lock(&b->lock);
 	r = read_word(t, uaddr, &cur);
@@ -156,31 +169,16 @@ static long futex_wait(struct task *t, uint64_t uaddr, bool private, uint32_t va
 		pthread_mutex_unlock(&b->lock);
 		return r;
 	}
-	enqueue(b, &w);
+	futex_enqueue(b, &w.q);
 	pthread_mutex_unlock(&b->lock);
-	for (;;) {
-		r = task_block(t, deadline);
-		pthread_mutex_lock(&b->lock);
-		if (w.woken) {
-			pthread_mutex_unlock(&b->lock);
-			return 0;
-		}
-		if (r < 0) {
-			dequeue(&w);
-			pthread_mutex_unlock(&b->lock);
-			return r == -EINTR ? -ERESTARTSYS : r;
-		}
-		/* Woken for another reason (a requeue moved us, or a stray
-		 * wake): keep waiting. */
-		task_prepare_block(t);
-		pthread_mutex_unlock(&b->lock);
-	}
+	r = wait_queued(&w, deadline);
+	return r == -EINTR ? -ERESTARTSYS : r;
 }
 
 static long futex_wake(struct task *t, uint64_t uaddr, bool private, int n, uint32_t bitset)
 {
-	struct fkey k;
-	struct bucket *b;
+	struct futex_key k;
+	struct futex_bucket *b;
 	int r;
 
 	if (!bitset)
@@ -188,33 +186,11 @@ static long futex_wake(struct task *t, uint64_t uaddr, bool private, int n, uint
 	r = get_key(t, uaddr, private, &k);
 	if (r < 0)
 		return r;
-	if (n <= 0)
-		return 0;
-	b = bucket_of(&k);
+	b = futex_bucket_of(&table, &k);
 	pthread_mutex_lock(&b->lock);
-	r = wake_locked(b, &k, n, FUTEX_BITSET_MATCH_ANY & bitset);
+	r = futex_wake_locked(b, &k, n, bitset);
 	pthread_mutex_unlock(&b->lock);
 	return r;
-}
-
-static void lock_two(struct bucket *a, struct bucket *b)
-{
-	if (a == b) {
-		pthread_mutex_lock(&a->lock);
-	} else if (a < b) {
-		pthread_mutex_lock(&a->lock);
-		pthread_mutex_lock(&b->lock);
-	} else {
-		pthread_mutex_lock(&b->lock);
-		pthread_mutex_lock(&a->lock);
-	}
-}
-
-static void unlock_two(struct bucket *a, struct bucket *b)
-{
-	pthread_mutex_unlock(&a->lock);
-	if (a != b)
-		pthread_mutex_unlock(&b->lock);
 }
 
 /* FUTEX_REQUEUE and FUTEX_CMP_REQUEUE. A requeued waiter keeps sleeping;
@@ -222,10 +198,10 @@ static void unlock_two(struct bucket *a, struct bucket *b)
 static long futex_requeue(struct task *t, uint64_t uaddr, uint64_t uaddr2, bool private,
 			  int nwake, int nreq, bool cmp, uint32_t val3)
 {
-	struct fkey k1, k2;
-	struct bucket *b1, *b2;
-	int r, woken, moved = 0;
+	struct futex_key k1, k2;
+	struct futex_bucket *b1, *b2;
 	uint32_t cur;
+	int r;
 
 	if (nwake < 0 || nreq < 0)
 		return -EINVAL;
@@ -234,88 +210,265 @@ static long futex_requeue(struct task *t, uint64_t uaddr, uint64_t uaddr2, bool 
 		r = get_key(t, uaddr2, private, &k2);
 	if (r < 0)
 		return r;
-	b1 = bucket_of(&k1);
-	b2 = bucket_of(&k2);
-	lock_two(b1, b2);
+	b1 = futex_bucket_of(&table, &k1);
+	b2 = futex_bucket_of(&table, &k2);
+	futex_lock_two(b1, b2);
 	if (cmp) {
 		r = read_word(t, uaddr, &cur);
 		if (r == 0 && cur != val3)
 			r = -EAGAIN;
-		if (r < 0) {
-			unlock_two(b1, b2);
-			return r;
-		}
+		if (r < 0)
+			goto out;
 	}
-	woken = wake_locked(b1, &k1, nwake, FUTEX_BITSET_MATCH_ANY);
-	for (struct fwaiter *w = b1->head, *next; w && moved < nreq; w = next) {
-		next = w->next;
-		if (!key_eq(&w->key, &k1))
-			continue;
-		dequeue(w);
-		w->key = k2;
-		enqueue(b2, w);
-		moved++;
-	}
-	unlock_two(b1, b2);
-	return woken + moved;
+	r = futex_requeue_locked(b1, &k1, b2, &k2, nwake, nreq);
+out:
+	futex_unlock_two(b1, b2);
+	return r;
 }
 
 /* FUTEX_WAKE_OP: *uaddr2 = op(*uaddr2, oparg); wake on uaddr; and on
- * uaddr2 if the old value passes cmp. The sentry cannot make this
- * read-modify-write atomic against application threads touching the word
- * at the same instant (it holds no mapping of application memory); it is
- * atomic against every other futex call. glibc no longer uses WAKE_OP. */
+ * uaddr2 if the old value passes cmp. As Linux, an unknown op fails
+ * before the write and an unknown cmp after it. The update is atomic
+ * against every other futex call, not against application threads
+ * touching the word in the same instant (see word_cmpxchg). glibc no
+ * longer uses WAKE_OP. */
 static long futex_wake_op(struct task *t, uint64_t uaddr, uint64_t uaddr2, bool private,
 			  int n1, int n2, uint32_t encoded)
 {
-	unsigned op = (encoded >> 28) & 7, cmp = (encoded >> 24) & 15;
-	int oparg = (int)(encoded << 8) >> 20, cmparg = (int)(encoded << 20) >> 20;
-	struct fkey k1, k2;
-	struct bucket *b1, *b2;
+	struct futex_wake_op o;
+	struct futex_key k1, k2;
+	struct futex_bucket *b1, *b2;
 	uint32_t old, nv;
-	bool hit;
-	int r;
+	int r, hit, r2;
 
-	if ((encoded >> 28) & 8)
-		oparg = oparg < 0 || oparg > 31 ? -1 : (int)(1u << oparg);
-	if (oparg == -1 && ((encoded >> 28) & 8))
-		return -EINVAL;
+	futex_wake_op_decode(encoded, &o);
 	r = get_key(t, uaddr, private, &k1);
 	if (r == 0)
 		r = get_key(t, uaddr2, private, &k2);
 	if (r < 0)
 		return r;
-	b1 = bucket_of(&k1);
-	b2 = bucket_of(&k2);
-	lock_two(b1, b2);
+	b1 = futex_bucket_of(&table, &k1);
+	b2 = futex_bucket_of(&table, &k2);
+	futex_lock_two(b1, b2);
 	r = read_word(t, uaddr2, &old);
 	if (r < 0)
 		goto out;
-	switch (op) {
-	case FUTEX_OP_SET: nv = (uint32_t)oparg; break;
-	case FUTEX_OP_ADD: nv = old + (uint32_t)oparg; break;
-	case FUTEX_OP_OR: nv = old | (uint32_t)oparg; break;
-	case FUTEX_OP_ANDN: nv = old & ~(uint32_t)oparg; break;
-	case FUTEX_OP_XOR: nv = old ^ (uint32_t)oparg; break;
-	default: r = -ENOSYS; goto out;
-	}
-	switch (cmp) {
-	case FUTEX_OP_CMP_EQ: hit = (int)old == cmparg; break;
-	case FUTEX_OP_CMP_NE: hit = (int)old != cmparg; break;
-	case FUTEX_OP_CMP_LT: hit = (int)old < cmparg; break;
-	case FUTEX_OP_CMP_LE: hit = (int)old <= cmparg; break;
-	case FUTEX_OP_CMP_GT: hit = (int)old > cmparg; break;
-	case FUTEX_OP_CMP_GE: hit = (int)old >= cmparg; break;
-	default: r = -ENOSYS; goto out;
-	}
+	r = futex_wake_op_apply(&o, old, &nv);
+	if (r < 0)
+		goto out;
 	r = copy_to_user(t, uaddr2, &nv, sizeof(nv));
 	if (r < 0)
 		goto out;
-	r = wake_locked(b1, &k1, n1, FUTEX_BITSET_MATCH_ANY);
-	if (hit)
-		r += wake_locked(b2, &k2, n2, FUTEX_BITSET_MATCH_ANY);
+	hit = futex_wake_op_compare(&o, old);
+	if (hit < 0) {
+		r = hit;
+		goto out;
+	}
+	r = futex_wake_locked(b1, &k1, n1, FUTEXQ_BITSET_ANY);
+	if (r >= 0 && hit) {
+		r2 = futex_wake_locked(b2, &k2, n2, FUTEXQ_BITSET_ANY);
+		r = r2 < 0 ? r2 : r + r2;
+	}
 out:
-	unlock_two(b1, b2);
+	futex_unlock_two(b1, b2);
+	return r;
+}
+
+/* The PI lock's alleged owner: 0 if it is a live thread, -ESRCH if no
+ * thread has that tid, -EBUSY while it is on its way out (its futex exit
+ * may not have run yet). Bucket lock held. */
+static int owner_state(uint32_t tid)
+{
+	struct task *o;
+	int r = 0;
+
+	pthread_mutex_lock(&kernel.lock);
+	o = kernel_find_task_locked((int)tid);
+	if (!o) {
+		r = -ESRCH;
+	} else {
+		pthread_mutex_lock(&o->tg->lock);
+		if (atomic_load(&o->exiting) || o->tg->exiting)
+			r = -EBUSY;
+		pthread_mutex_unlock(&o->tg->lock);
+	}
+	pthread_mutex_unlock(&kernel.lock);
+	return r;
+}
+
+/* Gives the PI lock on w's key to w (the oldest waiter): writes its tid
+ * in the word and wakes it; the waiters behind it now wait on it. Bucket
+ * lock held. */
+static int pi_hand_off(struct futex_bucket *b, struct fwait *w, bool owner_died)
+{
+	uint32_t tid = (uint32_t)w->task->tid, cur, nv;
+	int r = read_word(w->task, w->uaddr, &cur);
+
+	if (r < 0)
+		return r;
+	nv = futex_pi_handoff_word(tid, owner_died || (cur & FUTEXQ_OWNER_DIED));
+	r = word_cmpxchg(w->task, w->uaddr, cur, nv, &cur);
+	if (r < 0)
+		return r;
+	for (struct futex_waiter *q = b->head; q; q = q->next)
+		if (q != &w->q && futex_key_eq(&q->key, &w->q.key))
+			q->pi_owner = tid;
+	futex_wake_one(&w->q);
+	return 0;
+}
+
+/* Sleeps a little, interruptibly, while an owner finishes exiting. */
+static int wait_owner_exit(struct task *t, uint64_t deadline)
+{
+	uint64_t until = monotonic_ns() + 1000000;
+
+	if (deadline && deadline < until)
+		until = deadline;
+	task_prepare_block(t);
+	int r = task_block(t, until);
+	if (r == -ETIMEDOUT)
+		return deadline && monotonic_ns() >= deadline ? -ETIMEDOUT : 0;
+	return r;
+}
+
+/* FUTEX_LOCK_PI, FUTEX_LOCK_PI2 and FUTEX_TRYLOCK_PI
+ * (kernel/futex/pi.c: futex_lock_pi, futex_lock_pi_atomic). */
+static long futex_lock_pi(struct task *t, uint64_t uaddr, bool private, uint64_t deadline,
+			  bool trylock)
+{
+	struct fwait w = {.q = {.pi = true, .wake = wake_task}, .task = t, .uaddr = uaddr};
+	struct futex_bucket *b;
+	struct futex_waiter *top;
+	uint32_t uval, nv, cur, owner;
+	int r, act;
+
+	r = get_key(t, uaddr, private, &w.q.key);
+	if (r < 0)
+		return r;
+	b = futex_bucket_of(&table, &w.q.key);
+retry:
+	task_prepare_block(t);
+	pthread_mutex_lock(&b->lock);
+	r = read_word(t, uaddr, &uval);
+	if (r < 0)
+		goto out;
+	act = futex_pi_lock_word(uval, (uint32_t)t->tid, &nv);
+	if (act < 0) {
+		r = act;
+		goto out;
+	}
+	top = futex_first_waiter(b, &w.q.key);
+	if (top && !top->pi) {
+		/* FUTEX_WAIT waiters on a PI word: the word is misused. */
+		r = -EINVAL;
+		goto out;
+	}
+	if (act == FUTEX_PI_ACQUIRE) {
+		if (top)
+			nv |= FUTEXQ_WAITERS;
+		r = word_cmpxchg(t, uaddr, uval, nv, &cur);
+		if (r == 0 && cur != uval) {
+			pthread_mutex_unlock(&b->lock);
+			goto retry;
+		}
+		goto out;
+	}
+	owner = uval & FUTEXQ_TID_MASK;
+	if (top && top->pi_owner != owner) {
+		/* The word names another owner than the one the waiters
+		 * wait on: userspace changed it behind our back. */
+		r = -EINVAL;
+		goto out;
+	}
+	/* Waiters flagged first, so the owner's unlock comes to us; then
+	 * the owner checked (Linux does it in this order too: an ESRCH
+	 * leaves FUTEX_WAITERS set). */
+	if (nv != uval) {
+		r = word_cmpxchg(t, uaddr, uval, nv, &cur);
+		if (r == 0 && cur != uval) {
+			pthread_mutex_unlock(&b->lock);
+			goto retry;
+		}
+		if (r < 0)
+			goto out;
+	}
+	if (!top) {
+		r = owner_state(owner);
+		if (r == -EBUSY) {
+			pthread_mutex_unlock(&b->lock);
+			r = wait_owner_exit(t, deadline);
+			if (r < 0)
+				return r == -EINTR ? -ERESTARTNOINTR : r;
+			goto retry;
+		}
+		if (r == -ESRCH) {
+			/* Unless the word changed meanwhile (an exit just
+			 * released it): then try again. */
+			if (read_word(t, uaddr, &cur) == 0 && cur != nv) {
+				pthread_mutex_unlock(&b->lock);
+				goto retry;
+			}
+			goto out;
+		}
+	}
+	if (trylock) {
+		r = -EWOULDBLOCK;
+		goto out;
+	}
+	w.q.pi_owner = owner;
+	futex_enqueue(b, &w.q);
+	pthread_mutex_unlock(&b->lock);
+	r = wait_queued(&w, deadline);
+	if (r == 0)
+		return w.error;
+	/* A signal: the call starts again with the same absolute
+	 * timeout, whatever SA_RESTART says. */
+	return r == -EINTR ? -ERESTARTNOINTR : r;
+out:
+	pthread_mutex_unlock(&b->lock);
+	return r;
+}
+
+/* FUTEX_UNLOCK_PI: the oldest waiter gets the lock, or the word is 0. */
+static long futex_unlock_pi(struct task *t, uint64_t uaddr, bool private)
+{
+	struct futex_key k;
+	struct futex_bucket *b;
+	struct futex_waiter *top;
+	uint32_t uval, cur, tid = (uint32_t)t->tid;
+	int r;
+
+	if (uaddr & 3)
+		return -EINVAL;
+	r = read_word(t, uaddr, &uval);
+	if (r < 0)
+		return r;
+	if ((uval & FUTEXQ_TID_MASK) != tid)
+		return -EPERM;
+	r = get_key(t, uaddr, private, &k);
+	if (r < 0)
+		return r;
+	b = futex_bucket_of(&table, &k);
+	pthread_mutex_lock(&b->lock);
+	r = read_word(t, uaddr, &uval);
+	if (r < 0)
+		goto out;
+	if ((uval & FUTEXQ_TID_MASK) != tid) {
+		r = -EPERM;
+		goto out;
+	}
+	top = futex_first_waiter(b, &k);
+	if (top) {
+		r = -EINVAL;
+		if (top->pi && top->pi_owner == tid)
+			r = pi_hand_off(b, fwait_of(top), false);
+		goto out;
+	}
+	r = word_cmpxchg(t, uaddr, uval, 0, &cur);
+	if (r == 0 && cur != uval)
+		r = -EAGAIN;
+out:
+	pthread_mutex_unlock(&b->lock);
 	return r;
 }
 
@@ -350,6 +503,9 @@ static int deadline_of(struct task *t, uint64_t uts, bool abs, bool realtime, ui
 	return 0;
 }
 
+/* See the top of the file: off until user-memory compare-and-swap. */
+static const bool pi_enabled = false;
+
 long do_futex(struct task *t, uint64_t uaddr, int op, uint32_t val, uint64_t utimeout,
 	      uint64_t uaddr2, uint32_t val3)
 {
@@ -359,19 +515,22 @@ long do_futex(struct task *t, uint64_t uaddr, int op, uint32_t val, uint64_t uti
 	uint64_t deadline;
 	int r;
 
-	pthread_once(&once, init_buckets);
+	pthread_once(&once, init_table);
+	if (!pi_enabled && (cmd == FUTEX_LOCK_PI || cmd == FUTEX_LOCK_PI2 ||
+			    cmd == FUTEX_TRYLOCK_PI || cmd == FUTEX_UNLOCK_PI))
+		return -ENOSYS;
 	if (realtime && cmd != FUTEX_WAIT_BITSET && cmd != FUTEX_WAIT_REQUEUE_PI &&
 	    cmd != FUTEX_LOCK_PI2)
 		return -ENOSYS;
 	switch (cmd) {
 	case FUTEX_WAIT:
 		r = deadline_of(t, utimeout, false, false, &deadline);
-		return r < 0 ? r : futex_wait(t, uaddr, private, val, deadline, FUTEX_BITSET_MATCH_ANY);
+		return r < 0 ? r : futex_wait(t, uaddr, private, val, deadline, FUTEXQ_BITSET_ANY);
 	case FUTEX_WAIT_BITSET:
 		r = deadline_of(t, utimeout, true, realtime, &deadline);
 		return r < 0 ? r : futex_wait(t, uaddr, private, val, deadline, val3);
 	case FUTEX_WAKE:
-		return futex_wake(t, uaddr, private, (int)val, FUTEX_BITSET_MATCH_ANY);
+		return futex_wake(t, uaddr, private, (int)val, FUTEXQ_BITSET_ANY);
 	case FUTEX_WAKE_BITSET:
 		return futex_wake(t, uaddr, private, (int)val, val3);
 	case FUTEX_REQUEUE:
@@ -380,14 +539,70 @@ long do_futex(struct task *t, uint64_t uaddr, int op, uint32_t val, uint64_t uti
 		return futex_requeue(t, uaddr, uaddr2, private, (int)val, (int)utimeout, true, val3);
 	case FUTEX_WAKE_OP:
 		return futex_wake_op(t, uaddr, uaddr2, private, (int)val, (int)utimeout, val3);
+	case FUTEX_LOCK_PI:
+		/* Always an absolute CLOCK_REALTIME timeout. */
+		r = deadline_of(t, utimeout, true, true, &deadline);
+		return r < 0 ? r : futex_lock_pi(t, uaddr, private, deadline, false);
+	case FUTEX_LOCK_PI2:
+		r = deadline_of(t, utimeout, true, realtime, &deadline);
+		return r < 0 ? r : futex_lock_pi(t, uaddr, private, deadline, false);
+	case FUTEX_TRYLOCK_PI:
+		return futex_lock_pi(t, uaddr, private, 0, true);
+	case FUTEX_UNLOCK_PI:
+		return futex_unlock_pi(t, uaddr, private);
 	default:
-		/* The PI operations arrive with priority-inheritance mutexes. */
+		/* FUTEX_WAIT_REQUEUE_PI and FUTEX_CMP_REQUEUE_PI (glibc's
+		 * condition variables do not use them). */
 		return -ENOSYS;
 	}
 }
 
 long futex_wake_address(struct task *t, uint64_t uaddr)
 {
-	pthread_once(&once, init_buckets);
-	return futex_wake(t, uaddr, false, 1, FUTEX_BITSET_MATCH_ANY);
+	pthread_once(&once, init_table);
+	return futex_wake(t, uaddr, false, 1, FUTEXQ_BITSET_ANY);
+}
+
+void futex_robust_pi_death(struct task *t, uint64_t uaddr)
+{
+	struct futex_key k;
+	struct futex_bucket *b;
+	uint32_t uval, cur;
+
+	pthread_once(&once, init_table);
+	if (get_key(t, uaddr, false, &k) < 0)
+		return;
+	b = futex_bucket_of(&table, &k);
+	pthread_mutex_lock(&b->lock);
+	/* Marked dead, waiters flag kept; futex_exit_pi hands it on. */
+	if (read_word(t, uaddr, &uval) == 0 && (uval & FUTEXQ_TID_MASK) == (uint32_t)t->tid)
+		word_cmpxchg(t, uaddr, uval, (uval & FUTEXQ_WAITERS) | FUTEXQ_OWNER_DIED, &cur);
+	pthread_mutex_unlock(&b->lock);
+}
+
+void futex_exit_pi(struct task *t)
+{
+	uint32_t tid = (uint32_t)t->tid;
+
+	pthread_once(&once, init_table);
+	for (int i = 0; i < FUTEX_NBUCKETS; i++) {
+		struct futex_bucket *b = &table.buckets[i];
+		struct futex_waiter *q;
+
+		pthread_mutex_lock(&b->lock);
+		do {
+			for (q = b->head; q; q = q->next)
+				if (q->pi && q->pi_owner == tid)
+					break;
+			/* q is the oldest waiter on its key (all on a key
+			 * wait on the same owner). */
+			if (q && pi_hand_off(b, fwait_of(q), true) < 0) {
+				/* The word is gone: the waiter fails rather
+				 * than waits for ever. */
+				fwait_of(q)->error = -EFAULT;
+				futex_wake_one(q);
+			}
+		} while (q);
+		pthread_mutex_unlock(&b->lock);
+	}
 }
