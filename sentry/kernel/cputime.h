@@ -15,7 +15,8 @@ void cputime_task_start(struct task *t);
 /* On the task's own thread as it exits, before its stub thread goes:
  * its time joins its group's (the stub's with the group's last task). */
 void cputime_task_exit(struct task *t, int last);
-/* exec replaced old: the time its stub ran joins the group's. */
+/* exec is about to replace old (NULL for the first program): the time
+ * its stub ran joins the group's. */
 void cputime_exec(struct task *t, struct mm *old);
 /* The group's time so far, live threads and stub included. */
 void cputime_group(struct task *t, uint64_t *user_ns, uint64_t *sys_ns);

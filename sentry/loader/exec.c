@@ -175,7 +175,9 @@ int exec_program(struct task *t, const struct exec_request *req, char *err,
 		}
 	}
 
-	/* The point of no return: a new address space replaces the old. */
+	/* The point of no return: a new address space replaces the old
+	 * (whose stub the platform may end here: its time first). */
+	cputime_exec(t, t->mm);
 	ret = platform->as_new(t->ctx);
 	if (ret < 0) {
 		snprintf(err, errlen, "cannot create an address space: %s", strerror(-ret));
@@ -262,7 +264,6 @@ int exec_program(struct task *t, const struct exec_request *req, char *err,
 	old = t->mm;
 	t->mm = mm;
 	pthread_mutex_unlock(&t->tg->lock);
-	cputime_exec(t, old);
 	mm_put(old);
 	{
 		const char *base = strrchr(req->exe_path, '/');
