@@ -43,11 +43,21 @@ void thread_group_exit(struct thread_group *tg, int wait_status)
 #define FUTEX_WAITERS_K 0x80000000u
 #define FUTEX_TID_MASK_K 0x3fffffffu
 
-static void handle_robust_word(struct task *t, uint64_t uaddr)
+static void handle_robust_word(struct task *t, uint64_t uaddr, bool pending)
 {
 	uint32_t v, nv;
 
-	if (copy_from_user(t, &v, uaddr, 4) < 0 || (v & FUTEX_TID_MASK_K) != (uint32_t)t->tid)
+	if (copy_from_user(t, &v, uaddr, 4) < 0)
+		return;
+	/* The lock in flight (list_op_pending) and already released, the
+	 * thread dying before its wake, or a woken waiter dying before it
+	 * took the lock: wake one so the others do not sleep forever, as
+	 * Linux's handle_futex_death does. */
+	if (pending && v == 0) {
+		do_futex(t, uaddr, FUTEX_WAKE, 1, 0, 0, 0);
+		return;
+	}
+	if ((v & FUTEX_TID_MASK_K) != (uint32_t)t->tid)
 		return;
 	nv = (v & FUTEX_WAITERS_K) | FUTEX_OWNER_DIED_K;
 	if (copy_to_user(t, uaddr, &nv, 4) < 0)
@@ -79,13 +89,13 @@ static void exit_robust_list(struct task *t)
 		if (at != pending && (entry & 1))
 			futex_robust_pi_death(t, at + (uint64_t)head.futex_offset);
 		else if (at != pending)
-			handle_robust_word(t, at + (uint64_t)head.futex_offset);
+			handle_robust_word(t, at + (uint64_t)head.futex_offset, false);
 		entry = next;
 	}
 	if (pending && (head.pending & 1))
 		futex_robust_pi_death(t, pending + (uint64_t)head.futex_offset);
 	else if (pending)
-		handle_robust_word(t, pending + (uint64_t)head.futex_offset);
+		handle_robust_word(t, pending + (uint64_t)head.futex_offset, true);
 pi:
 	/* Then the PI locks it still holds go to their waiters, robust or
 	 * not (Linux's exit_pi_state_list, after the robust list). */
