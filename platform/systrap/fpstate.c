@@ -107,6 +107,8 @@ static int frame_fp(struct systrap_ctx *c, struct frame_fp *f)
 
 	if (!c->slot || systrap_settle(c) < 0 || !c->stopped)
 		return -ESRCH;
+	if (c->fast && systrap_unfast(c) < 0)
+		return -ESRCH;
 	/* On the slot's stack, 64-byte aligned (XSAVE needs it). */
 	if (at < lo || at > hi - FX_SIZE || (at & 63))
 		return -EFAULT;

@@ -16,6 +16,7 @@
 #include "sentry/kernel/kernel.h"
 #include "sentry/loader/loader.h"
 #include "sentry/mm/mm.h"
+#include "sentry/mm/patch.h"
 #include "sentry/syscalls/syscalls.h"
 #include "sentry/vfs/fdtable.h"
 #include "sentry/vfs/file.h"
@@ -33,6 +34,7 @@ void task_kick(struct task *t)
 void task_run(struct task *t)
 {
 	struct ctx_stop_info info;
+	const bool patching = mm_patch_enabled();
 
 	for (;;) {
 		/* Signals, restarts and job control before every return to the
@@ -41,9 +43,13 @@ void task_run(struct task *t)
 			return;
 		switch (platform->ctx_switch(t->ctx, &info)) {
 		case CTX_SYSCALL:
+			if (patching)
+				mm_patch_syscall(t);
 			syscall_dispatch(t);
 			break;
 		case CTX_FAULT:
+			if (patching && mm_patch_fixup(t, &info))
+				break;
 			signal_force_fault(t, &info);
 			break;
 		case CTX_INTERRUPT:
