@@ -127,7 +127,7 @@ extern struct platform_info platform_info;
 #define PLATFORM_DEFAULT "systrap"
 /* Whether systrap patches syscall sites unless told (run
  * --[no-]syscall-patching); set before platform_init. */
-#define PLATFORM_PATCHING_DEFAULT false
+#define PLATFORM_PATCHING_DEFAULT true
 extern bool platform_syscall_patching;
 
 /* Selects and initialises a platform by name ("ptrace", "systrap"). */

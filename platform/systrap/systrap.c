@@ -653,14 +653,16 @@ int systrap_unfast(struct systrap_ctx *c)
 		return 0;
 	systrap_put_gregs(c);
 	systrap_run_cmd(c, CMD_CONVERT, 0, 0, 0, 0, 0, 0, 0);
-	if (!c->stopped)
+	if (!c->stopped) {
+		log_debug("systrap: convert: thread died");
 		return -ESRCH;
+	}
 	c->fast = false;
 	systrap_read_stop(c, &st);
 	c->pub.regs = keep;
 	if (st.signo != SIGTRAP || st.g[G_RIP] != keep.rip) {
 		/* Not the frame we asked for: the slot was forged. */
-		log_warn("systrap: stub thread %d did not convert its stop", c->thr.tid);
+		log_warn("systrap: stub thread %d did not convert its stop (%llu at 0x%llx, want 0x%llx)", c->thr.tid, (unsigned long long)st.signo, (unsigned long long)st.g[G_RIP], (unsigned long long)keep.rip);
 		return -EPROTO;
 	}
 	return 0;

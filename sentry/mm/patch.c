@@ -341,8 +341,11 @@ bool mm_patch_fixup(struct task *t, const struct ctx_stop_info *info)
 	    platform->as_read(mm->as, site, &b, 1) == 1 && b != 0xcc)
 		ours = true;
 	pthread_mutex_unlock(&mm->lock);
-	if (ours)
+	if (ours) {
+		log_debug("patch: thread %d met the int3 at 0x%llx", t->tid,
+			  (unsigned long long)site);
 		t->ctx->regs.rip = site;
+	}
 	return ours;
 }
 

@@ -14,7 +14,7 @@ fail() { echo "FAIL [$case_name on $P]: $*" >&2; exit 1; }
 runsc() { "$R" run --platform="$P" "$@"; }
 BASE=$((0x7e0000000000))
 SLOTS=$((BASE + 0x10000))
-SLOTS_END=$((SLOTS + 32 * 0x8000))
+SLOTS_END=$((SLOTS + 512 * 0x8000))
 
 # check_stub PID ALLOW_APP FILTERS: seccomp (at least FILTERS filters on
 # systrap), tracer, fds, maps of one stub process.
