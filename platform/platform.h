@@ -112,12 +112,14 @@ struct platform_ops {
 	int (*ctx_get_fpstate)(struct platform_ctx *ctx, void *buf, size_t len);
 	int (*ctx_set_fpstate)(struct platform_ctx *ctx, const void *buf, size_t len);
 	/* Syscall patching (NULL where the platform does not patch): writes
-	 * len bytes (at most 8) of code at addr, in a mapping whose
-	 * protection is prot, so that a thread running there at the same
-	 * time executes the old bytes, an int3 at addr, or the new bytes
-	 * (Linux's text_poke_bp order). ctx is the calling thread's, stopped. */
+	 * len bytes of code at addr, in a mapping whose protection is prot,
+	 * within one page. live: threads may be running there (at most 8
+	 * bytes): each executes the old bytes, an int3 at addr, or the new
+	 * bytes (Linux's text_poke_bp order). Not live: no thread runs there
+	 * before a later live write makes it. ctx is the calling thread's,
+	 * stopped. */
 	long (*as_poke_text)(struct platform_ctx *ctx, uint64_t addr, const void *buf,
-			     size_t len, int prot);
+			     size_t len, int prot, bool live);
 };
 
 extern const struct platform_ops *platform;

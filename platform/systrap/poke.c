@@ -47,19 +47,23 @@ static int put(struct systrap_ctx *c, uint64_t addr, const uint8_t *b, size_t le
 }
 
 long systrap_poke_text(struct platform_ctx *pc, uint64_t addr, const void *buf, size_t len,
-		       int prot)
+		       int prot, bool live)
 {
 	struct systrap_ctx *c = (struct systrap_ctx *)pc;
 	const uint8_t *b = buf, int3 = 0xcc;
 	uint64_t lo = addr & ~(PAGE - 1), hi = (addr + len + PAGE - 1) & ~(PAGE - 1);
 	long r, r2;
 
-	if (c != systrap_current || !c->stopped || !c->slot || len == 0 || len > 8 ||
-	    addr + len < addr || hi > STUB_BASE)
+	if (c != systrap_current || !c->stopped || !c->slot || len == 0 ||
+	    len > (live ? 8 : PAGE) || addr + len < addr || hi > STUB_BASE || hi - lo > PAGE)
 		return -EINVAL;
 	r = cmd(c, __NR_mprotect, lo, hi - lo, (uint64_t)(prot | PROT_WRITE | PROT_EXEC));
 	if (r < 0)
 		return r;
+	if (!live) {
+		r = put(c, addr, b, len);
+		goto out;
+	}
 	if (len > 1) {
 		r = put(c, addr, &int3, 1);
 		if (r == 0)
@@ -73,6 +77,7 @@ long systrap_poke_text(struct platform_ctx *pc, uint64_t addr, const void *buf, 
 		r = put(c, addr, b, 1);
 	if (r == 0)
 		r = sync_cores(c);
+out:
 	r2 = cmd(c, __NR_mprotect, lo, hi - lo, (uint64_t)prot);
 	return r < 0 ? r : r2;
 }

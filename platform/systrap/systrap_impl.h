@@ -149,7 +149,7 @@ void systrap_child_abandon(struct platform_child *ch);
 
 /* poke.c */
 long systrap_poke_text(struct platform_ctx *pc, uint64_t addr, const void *buf,
-		       size_t len, int prot);
+		       size_t len, int prot, bool live);
 
 /* fpstate.c */
 void systrap_fpstate_init(void);

@@ -24,7 +24,8 @@
  * the stub filter is unchanged but for membarrier SYNC_CORE).
  *
  * What is patched: sites in private, executable, non-writable mappings
- * (file or anonymous), whole inside one VMA. Writable code (JITs) is left
+ * (file or anonymous), whole inside one VMA, once they have trapped
+ * PATCH_AFTER times. Writable code (JITs) is left
  * alone. The rewrite is made safe for threads running the site by the
  * platform's as_poke_text (int3 first, then the rest, then the first
  * byte); a thread that meets the int3 is sent back to the start of the
@@ -68,12 +69,23 @@
 #define MAX_SITES 65536
 #define MAX_REGIONS 64
 
-enum site_state { SITE_NO = 1, SITE_PATCHED, SITE_RESTORED };
+/* A site is rewritten after it has trapped this many times: one-shot
+ * sites (and short-lived processes: a fork child's exit, a shell's
+ * commands) do not pay the rewrite, some 50-600 us of stub commands here. */
+#define PATCH_AFTER 16
+
+enum site_state {
+	SITE_COUNTING = 1, /* trapped fewer than PATCH_AFTER times */
+	SITE_NO,           /* not a site we patch (bytes, mapping, or a failure) */
+	SITE_PATCHED,
+	SITE_RESTORED,     /* patched, then given back (mm_patch_disable) */
+};
 
 struct patch_site {
 	uint64_t addr; /* 0: empty slot of the table */
 	uint8_t state;
 	uint8_t orig[JMP_LEN];
+	uint16_t traps;
 };
 
 struct patch_region {
@@ -133,7 +145,7 @@ static struct patch_site *insert(struct patch_table *p, uint64_t addr)
 		return NULL;
 	for (i = hash(addr, p->cap); p->sites[i].addr; i = (i + 1) & (p->cap - 1))
 		;
-	p->sites[i] = (struct patch_site){.addr = addr, .state = SITE_NO};
+	p->sites[i] = (struct patch_site){.addr = addr, .state = SITE_COUNTING};
 	p->n++;
 	return &p->sites[i];
 }
@@ -176,6 +188,20 @@ static bool reaches(uint64_t from, uint64_t to)
 	return (from > to ? from - to : to - from) < REL32_REACH;
 }
 
+/* Whether the application left a region where we put it: not unmapped,
+ * replaced or made writable (then it is not ours to write any more). */
+static bool region_intact(struct mm *mm, struct patch_region *r)
+{
+	struct vma *v = vma_find(mm, r->start);
+
+	if (v && v->kind == VMA_ANON && !(v->flags & VMA_SHARED) &&
+	    v->end >= r->start + TRAMP_REGION &&
+	    (v->prot & (PROT_READ | PROT_WRITE | PROT_EXEC)) == (PROT_READ | PROT_EXEC))
+		return true;
+	r->next = r->start + TRAMP_REGION; /* full: never used again */
+	return false;
+}
+
 /* A trampoline entry within reach of site, in an existing region or a new
  * one; 0 if there is no room. */
 static uint64_t tramp_alloc(struct task *t, struct patch_table *p, uint64_t site)
@@ -187,7 +213,7 @@ static uint64_t tramp_alloc(struct task *t, struct patch_table *p, uint64_t site
 	for (unsigned i = 0; i < p->nregions; i++) {
 		r = &p->regions[i];
 		if (r->next + TRAMP_ENTRY <= r->start + TRAMP_REGION && reaches(site, r->start) &&
-		    reaches(site, r->start + TRAMP_REGION)) {
+		    reaches(site, r->start + TRAMP_REGION) && region_intact(mm, r)) {
 			at = r->next;
 			r->next += TRAMP_ENTRY;
 			return at;
@@ -211,7 +237,7 @@ static uint64_t tramp_alloc(struct task *t, struct patch_table *p, uint64_t site
 		return 0;
 	}
 	/* The region's first word: where every trampoline in it jumps. */
-	e = platform->as_poke_text(t->ctx, at, &ptr, sizeof(ptr), PROT_READ | PROT_EXEC);
+	e = platform->as_poke_text(t->ctx, at, &ptr, sizeof(ptr), PROT_READ | PROT_EXEC, false);
 	if (e < 0) {
 		log_debug("patch: poke 0x%llx: %ld", (unsigned long long)at, e);
 		return 0;
@@ -272,22 +298,18 @@ static int patch_site(struct task *t, struct patch_table *p, struct patch_site *
 	if (!r)
 		return -ENOMEM;
 	tramp_code(tr, at, r->start, site, nr);
-	/* Entries of a region are written while others run: a new one is
-	 * reached only once the site jumps to it, after this write. */
-	e = platform->as_poke_text(t->ctx, at, tr, 8, PROT_READ | PROT_EXEC);
-	if (e == 0)
-		e = platform->as_poke_text(t->ctx, at + 8, tr + 8, 8, PROT_READ | PROT_EXEC);
-	if (e == 0)
-		e = platform->as_poke_text(t->ctx, at + 16, tr + 16, 8, PROT_READ | PROT_EXEC);
+	/* No thread runs a new entry before the site jumps to it, which the
+	 * rewrite below makes every CPU see after this write. */
+	e = platform->as_poke_text(t->ctx, at, tr, sizeof(tr), PROT_READ | PROT_EXEC, false);
 	if (e < 0)
 		return (int)e;
 	jmp[0] = 0xe9;
 	put32(jmp + 1, at - (site + JMP_LEN));
 	memcpy(s->orig, code, JMP_LEN);
-	e = platform->as_poke_text(t->ctx, site, jmp, JMP_LEN, prot);
+	e = platform->as_poke_text(t->ctx, site, jmp, JMP_LEN, prot, true);
 	if (e < 0) {
 		/* Put back what was there if the int3 went in. */
-		platform->as_poke_text(t->ctx, site, code, JMP_LEN, prot);
+		platform->as_poke_text(t->ctx, site, code, JMP_LEN, prot, true);
 		return (int)e;
 	}
 	s->state = SITE_PATCHED;
@@ -310,10 +332,12 @@ void mm_patch_syscall(struct task *t)
 		if (!p)
 			goto out;
 	}
-	if (p->off || lookup(p, site))
+	if (p->off)
 		goto out;
-	s = insert(p, site);
-	if (s) {
+	s = lookup(p, site);
+	if (!s && !(s = insert(p, site)))
+		goto out;
+	if (s->state == SITE_COUNTING && ++s->traps >= PATCH_AFTER) {
 		int e = patch_site(t, p, s, (uint32_t)nr);
 		if (e < 0)
 			s->state = SITE_NO;
@@ -337,7 +361,8 @@ bool mm_patch_fixup(struct task *t, const struct ctx_stop_info *info)
 	/* A patch in progress holds the lock: this waits for it. */
 	pthread_mutex_lock(&mm->lock);
 	s = lookup(mm->patch, site);
-	if (s && (s->state == SITE_PATCHED || s->state == SITE_RESTORED || s->state == SITE_NO) &&
+	/* Every state but counting: an int3 of ours may have been there. */
+	if (s && s->state != SITE_COUNTING &&
 	    platform->as_read(mm->as, site, &b, 1) == 1 && b != 0xcc)
 		ours = true;
 	pthread_mutex_unlock(&mm->lock);
@@ -380,7 +405,7 @@ void mm_patch_disable(struct task *t)
 		    platform->as_read(mm->as, s->addr, cur, JMP_LEN) != JMP_LEN || cur[0] != 0xe9)
 			continue;
 		if (platform->as_poke_text(t->ctx, s->addr, s->orig, JMP_LEN,
-					   v->prot & (PROT_READ | PROT_WRITE | PROT_EXEC)) < 0)
+					   v->prot & (PROT_READ | PROT_WRITE | PROT_EXEC), true) < 0)
 			log_warn("patch: cannot restore the syscall site at 0x%llx",
 				 (unsigned long long)s->addr);
 	}
