@@ -303,13 +303,26 @@ systrap_handler:
 	mov $SM_NGREGS_SET, %ecx
 	rep movsq
 	jmp .Lframe_stop
-	/* An interrupt while the thread reports, waits or resumes: the stop
-	 * it asks for is made or the resume is a few instructions from done
-	 * (the sentry sends again if it still waits). Any other signal here
-	 * is a fault on the fast path: %gs or the slot words were forged. */
+	/* Any other signal but an interrupt here is a fault on the fast
+	 * path: %gs or the slot words were forged. */
 1:	cmp $SYSTRAP_SIG_INTR, %r14
 	jne .Ldie
-	ret /* to systrap_restorer */
+	/* An interrupt in the last leg of a resume, where the registers the
+	 * sentry gave are all in the slot: stop as if it came at the
+	 * application's first instruction. */
+	cmp $(.Lfast_leave - systrap_handler), %rax
+	jb 2f
+	cmp $(systrap_fast_convert - systrap_handler), %rax
+	jae 2f
+	lea SM_GREGS(%rbx), %rsi
+	lea UC_GREGS(%r13), %rdi
+	mov $SM_NGREGS_SET, %ecx
+	rep movsq
+	jmp .Lframe_stop
+	/* Elsewhere the thread reports or waits (the stop the sentry asks
+	 * for is made anyway) or sets its bases for a resume (the sentry
+	 * sends again if it still waits). */
+2:	ret /* to systrap_restorer */
 
 .Lframe_stop:
 	mov %r14, SM_SIGNO(%rbx)

@@ -53,6 +53,8 @@ void task_run(struct task *t)
 			signal_force_fault(t, &info);
 			break;
 		case CTX_INTERRUPT:
+			if (patching)
+				mm_patch_unwind(t);
 			break;
 		case CTX_DEAD:
 			log_warn("task %d: its stub process died", t->tid);

@@ -374,6 +374,31 @@ bool mm_patch_fixup(struct task *t, const struct ctx_stop_info *info)
 	return ours;
 }
 
+void mm_patch_unwind(struct task *t)
+{
+	struct mm *mm = t->mm;
+	uint64_t rip = t->ctx->regs.rip, e;
+	int32_t rel;
+
+	if (!mm || !mm->patch)
+		return;
+	pthread_mutex_lock(&mm->lock);
+	for (unsigned i = 0; i < mm->patch->nregions; i++) {
+		struct patch_region *r = &mm->patch->regions[i];
+		if (rip < r->start + TRAMP_ENTRY || rip >= r->next)
+			continue;
+		/* Before the jump out of the entry, rax and rcx hold what the
+		 * site would put there before its syscall: the site again is
+		 * the same state. */
+		e = rip & ~(TRAMP_ENTRY - 1);
+		if (rip - e < 18 &&
+		    platform->as_read(mm->as, e + 8, &rel, sizeof(rel)) == sizeof(rel))
+			t->ctx->regs.rip = e + 12 + (uint64_t)(int64_t)rel - SITE_LEN;
+		break;
+	}
+	pthread_mutex_unlock(&mm->lock);
+}
+
 void mm_patch_disable(struct task *t)
 {
 	struct mm *mm = t->mm;

@@ -8,6 +8,8 @@
  *   - a site leaves the registers as the syscall instruction does (rcx
  *     the next instruction, r11 the flags, the rest kept) and the red
  *     zone below %rsp untouched;
+ *   - signals that interrupt a loop of calls through a site see the
+ *     loop's code as the interrupted instruction;
  *   - a blocking read through a site, interrupted by SA_RESTART signals,
  *     restarts and returns the right bytes;
  *   - a vfork child runs through a site its parent patched;
@@ -15,7 +17,9 @@
 #include <asm/prctl.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <time.h>
+#include <ucontext.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -249,6 +253,58 @@ static void test_fresh(void)
 	CHECK(bad == NULL);
 }
 
+/* Signals at any point of a loop of calls through a site: the handler
+ * must see the loop's own code as the interrupted instruction (never the
+ * sandbox's trampoline or stub), and every call its result. */
+extern const char __executable_start[], etext[];
+static atomic_int usr1_seen, usr1_bad;
+static atomic_bool hammer_done, hammer_looping;
+
+static void on_usr1(int sig, siginfo_t *si, void *uc_)
+{
+	ucontext_t *uc = uc_;
+	uint64_t rip = (uint64_t)uc->uc_mcontext.gregs[REG_RIP];
+
+	(void)sig;
+	(void)si;
+	atomic_fetch_add(&usr1_seen, 1);
+	/* Outside the loop the thread may be in libc. */
+	if (atomic_load(&hammer_looping) &&
+	    (rip < (uint64_t)__executable_start || rip >= (uint64_t)etext))
+		atomic_fetch_add(&usr1_bad, 1);
+}
+
+static void *hammer(void *arg)
+{
+	long pid = (long)(intptr_t)arg, bad = 0;
+
+	atomic_store(&hammer_looping, true);
+	while (!atomic_load(&hammer_done))
+		bad |= raw_getpid() != pid;
+	atomic_store(&hammer_looping, false);
+	return (void *)bad;
+}
+
+static void test_signals(void)
+{
+	struct sigaction sa = {.sa_sigaction = on_usr1, .sa_flags = SA_SIGINFO | SA_RESTART};
+	long pid = getpid();
+	void *bad = (void *)1;
+	pthread_t th;
+
+	CHECK_EQ(sigaction(SIGUSR1, &sa, NULL), 0);
+	CHECK_EQ(pthread_create(&th, NULL, hammer, (void *)(intptr_t)pid), 0);
+	for (int i = 0; i < 500; i++) {
+		pthread_kill(th, SIGUSR1);
+		spin_us(i % 50);
+	}
+	atomic_store(&hammer_done, true);
+	CHECK_EQ(pthread_join(th, &bad), 0);
+	CHECK(bad == NULL);
+	CHECK(atomic_load(&usr1_seen) > 0);
+	CHECK_EQ(atomic_load(&usr1_bad), 0);
+}
+
 static volatile sig_atomic_t alarms;
 static void on_alarm(int sig)
 {
@@ -361,6 +417,7 @@ int main(void)
 	test_regs();
 	test_race();
 	test_fresh();
+	test_signals();
 	test_restart();
 	test_vfork();
 	test_gs();
