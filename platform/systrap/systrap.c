@@ -14,7 +14,15 @@
  * its slot, except the leader: the host keeps a process whose leader has
  * exited as a zombie that process_vm_readv (addressed by the leader's pid)
  * cannot read, so the leader stays parked in its handler, holding its
- * slot, until the last thread goes and the stub is killed. */
+ * slot, until the last thread goes and the stub is killed.
+ *
+ * Syscall patching (sentry/mm/patch.c, stub.S systrap_fast_entry): a
+ * patched site enters the stub without a signal, and the thread then
+ * waits in the same command loop with no frame (ctx.fast). A resume
+ * returns straight to the application while its %gs is still its slot;
+ * anything that needs the frame (FPU state, clone, another %gs) first
+ * converts the stop (systrap_unfast). While patching is on, a thread's %gs
+ * base is its slot unless the application set one (host_gs). */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>

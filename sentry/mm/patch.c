@@ -209,6 +209,7 @@ static uint64_t tramp_alloc(struct task *t, struct patch_table *p, uint64_t site
 	struct mm *mm = t->mm;
 	uint64_t lo, hi, at, ptr = platform_info.patch_entry;
 	struct patch_region *r;
+	long e;
 
 	for (unsigned i = 0; i < p->nregions; i++) {
 		r = &p->regions[i];
@@ -230,21 +231,23 @@ static uint64_t tramp_alloc(struct task *t, struct patch_table *p, uint64_t site
 	at = vma_find_gap(mm, TRAMP_REGION, lo, hi);
 	if (!at)
 		return 0;
-	long e = mm_map_fixed(mm, at, TRAMP_REGION, PROT_READ | PROT_EXEC, 0, VMA_ANON, -1, 0, NULL,
-			 0, 0);
+	e = mm_map_fixed(mm, at, TRAMP_REGION, PROT_READ | PROT_EXEC, 0, VMA_ANON, -1, 0, NULL, 0,
+			 0);
 	if (e != (long)at) {
 		log_debug("patch: map 0x%llx: %ld", (unsigned long long)at, e);
 		return 0;
 	}
 	/* The region's first word: where every trampoline in it jumps. */
 	e = platform->as_poke_text(t->ctx, at, &ptr, sizeof(ptr), PROT_READ | PROT_EXEC, false);
-	if (e < 0) {
-		log_debug("patch: poke 0x%llx: %ld", (unsigned long long)at, e);
-		return 0;
-	}
 	r = &p->regions[p->nregions++];
 	r->start = at;
 	r->next = at + 2 * TRAMP_ENTRY;
+	if (e < 0) {
+		/* Kept (it is mapped and ours) but never used. */
+		log_debug("patch: poke 0x%llx: %ld", (unsigned long long)at, e);
+		r->next = at + TRAMP_REGION;
+		return 0;
+	}
 	return at + TRAMP_ENTRY;
 }
 
