@@ -10,6 +10,7 @@
  *     zone below %rsp untouched;
  *   - signals that interrupt a loop of calls through a site see the
  *     loop's code as the interrupted instruction;
+ *   - rt_sigreturn through a site restores the interrupted state;
  *   - a blocking read through a site, interrupted by SA_RESTART signals,
  *     restarts and returns the right bytes;
  *   - a vfork child runs through a site its parent patched;
@@ -305,6 +306,44 @@ static void test_signals(void)
 	CHECK_EQ(atomic_load(&usr1_bad), 0);
 }
 
+/* rt_sigreturn through a site: a handler whose restorer is
+ * `mov $15,%eax; syscall` (glibc's uses a longer mov, which no sandbox
+ * patches), run often enough to be patched, keeps the interrupted state. */
+extern void site_restorer(void);
+__asm__(".text\n.globl site_restorer\nsite_restorer:\n\tmov $15, %eax\n\tsyscall\n\tud2\n");
+
+struct k_sigaction {
+	void (*handler)(int);
+	unsigned long flags;
+	void (*restorer)(void);
+	uint64_t mask;
+};
+#define K_SA_RESTORER 0x04000000UL
+
+static volatile sig_atomic_t usr2_seen;
+static void on_usr2(int sig)
+{
+	(void)sig;
+	usr2_seen++;
+}
+
+static void test_sigreturn(void)
+{
+	struct k_sigaction ka = {.handler = on_usr2, .flags = K_SA_RESTORER,
+				 .restorer = site_restorer};
+	volatile double x = 1.0;
+
+	CHECK_EQ(syscall(SYS_rt_sigaction, SIGUSR2, &ka, NULL, 8), 0);
+	for (int i = 0; i < 40; i++) {
+		x *= 1.5;
+		CHECK_EQ(raise(SIGUSR2), 0);
+		CHECK_EQ(regs_and_red_zone(), 0);
+	}
+	CHECK_EQ(usr2_seen, 40);
+	CHECK(x > 11057332.0 && x < 11057333.0);
+	signal(SIGUSR2, SIG_DFL);
+}
+
 static volatile sig_atomic_t alarms;
 static void on_alarm(int sig)
 {
@@ -418,6 +457,7 @@ int main(void)
 	test_race();
 	test_fresh();
 	test_signals();
+	test_sigreturn();
 	test_restart();
 	test_vfork();
 	test_gs();
