@@ -16,6 +16,7 @@ static const struct platform_ops *const all[] = {&ptrace_platform_ops,
 
 const struct platform_ops *platform;
 struct platform_info platform_info;
+bool platform_syscall_patching = PLATFORM_PATCHING_DEFAULT;
 
 static const struct platform_ops *find(const char *name)
 {

@@ -52,6 +52,10 @@ struct platform_info {
 	/* Bytes of FPU state ctx_get_fpstate gives: the XSAVE area in the
 	 * standard (non-compacted) layout, as in a signal frame. */
 	size_t fpstate_size;
+	/* Syscall patching (sentry/mm/patch.c): where a trampoline jumps
+	 * with %eax the number and %rcx the address after the site; 0 where
+	 * the platform does not patch. */
+	uint64_t patch_entry;
 };
 
 struct platform_ops {
@@ -107,6 +111,15 @@ struct platform_ops {
 	 * bytes), for signal frames. */
 	int (*ctx_get_fpstate)(struct platform_ctx *ctx, void *buf, size_t len);
 	int (*ctx_set_fpstate)(struct platform_ctx *ctx, const void *buf, size_t len);
+	/* Syscall patching (NULL where the platform does not patch): writes
+	 * len bytes of code at addr, in a mapping whose protection is prot,
+	 * within one page. live: threads may be running there (at most 8
+	 * bytes): each executes the old bytes, an int3 at addr, or the new
+	 * bytes (Linux's text_poke_bp order). Not live: no thread runs there
+	 * before a later live write makes it. ctx is the calling thread's,
+	 * stopped. */
+	long (*as_poke_text)(struct platform_ctx *ctx, uint64_t addr, const void *buf,
+			     size_t len, int prot, bool live);
 };
 
 extern const struct platform_ops *platform;
@@ -114,6 +127,10 @@ extern struct platform_info platform_info;
 
 /* The platform used when none is named. */
 #define PLATFORM_DEFAULT "systrap"
+/* Whether systrap patches syscall sites unless told (run
+ * --[no-]syscall-patching); set before platform_init. */
+#define PLATFORM_PATCHING_DEFAULT true
+extern bool platform_syscall_patching;
 
 /* Selects and initialises a platform by name ("ptrace", "systrap"). */
 int platform_init(const char *name);

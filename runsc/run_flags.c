@@ -16,6 +16,8 @@ static const char usage[] =
 	"usage: runsc-c run [FLAGS] -- PROGRAM [ARGS...]\n"
 	"  --platform=NAME       how application code runs\n"
 	"  --strace              log every system call to stderr\n"
+	"  --syscall-patching    (systrap) rewrite hot syscall sites into jumps\n"
+	"  --no-syscall-patching (systrap) every syscall traps (the default)\n"
 	"  --hostname=NAME       the sandbox's host name\n"
 	"  --root=DIR            host directory the sandbox sees as / (default /)\n"
 	"  --overlay=memory|none writes to / stay in memory (default), or / is read-only\n"
@@ -199,6 +201,8 @@ int run_flags_parse(int argc, char **argv, struct run_options *o)
 	static const struct option opts[] = {
 		{"platform", required_argument, NULL, 'p'},
 		{"strace", no_argument, NULL, 's'},
+		{"syscall-patching", no_argument, NULL, 'P'},
+		{"no-syscall-patching", no_argument, NULL, 'N'},
 		{"hostname", required_argument, NULL, 'H'},
 		{"debug", no_argument, NULL, 'd'},
 		{"root", required_argument, NULL, 'r'},
@@ -219,6 +223,7 @@ int run_flags_parse(int argc, char **argv, struct run_options *o)
 
 	memset(o, 0, sizeof(*o));
 	o->cfg.platform = PLATFORM_DEFAULT;
+	o->cfg.syscall_patching = PLATFORM_PATCHING_DEFAULT;
 	o->cfg.root = "/";
 	o->cfg.overlay = true;
 	optind = 1;
@@ -236,6 +241,12 @@ int run_flags_parse(int argc, char **argv, struct run_options *o)
 			break;
 		case 's':
 			o->cfg.strace = true;
+			break;
+		case 'P':
+			o->cfg.syscall_patching = true;
+			break;
+		case 'N':
+			o->cfg.syscall_patching = false;
 			break;
 		case 'H':
 			if (strlen(optarg) > 64 || !*optarg) {

@@ -90,6 +90,7 @@ static int sentry_args(const struct sandbox_config *cfg, struct args *a)
 	add(a, "--control-fd=3");
 	add(a, "--gofer-fd=4");
 	add(a, "--platform=%s", cfg->platform);
+	add(a, cfg->syscall_patching ? "--syscall-patching" : "--no-syscall-patching");
 	add(a, "--overlay=%s", cfg->overlay ? "memory" : "none");
 	for (int i = 0; i < cfg->nmounts; i++) {
 		const struct sandbox_mount *m = &cfg->mounts[i];

@@ -23,6 +23,7 @@ struct sandbox_config {
 	const char *hostname;
 	bool strace;
 	bool debug;
+	bool syscall_patching; /* systrap: patch syscall sites */
 	const char *root;     /* host directory the sandbox sees as "/" */
 	bool overlay;         /* writes to the root stay in memory (else read-only) */
 	struct sandbox_mount *mounts;

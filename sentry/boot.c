@@ -25,6 +25,8 @@ int sentry_main(int argc, char **argv)
 		{"control-fd", required_argument, NULL, 'c'},
 		{"platform", required_argument, NULL, 'p'},
 		{"strace", no_argument, NULL, 's'},
+		{"syscall-patching", no_argument, NULL, 'P'},
+		{"no-syscall-patching", no_argument, NULL, 'N'},
 		{"debug", no_argument, NULL, 'd'},
 		{"hostname", required_argument, NULL, 'h'},
 		{"gofer-fd", required_argument, NULL, 'g'},
@@ -49,6 +51,12 @@ int sentry_main(int argc, char **argv)
 			break;
 		case 's':
 			cfg.strace = true;
+			break;
+		case 'P':
+			platform_syscall_patching = true;
+			break;
+		case 'N':
+			platform_syscall_patching = false;
 			break;
 		case 'd':
 			lvl = LOG_LVL_DEBUG;

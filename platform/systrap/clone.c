@@ -289,6 +289,9 @@ int systrap_thread_new(struct platform_ctx *pc, struct platform_child **out)
 
 	if (c != systrap_current || !c->slot || systrap_settle(c) < 0 || !c->stopped)
 		return -EINVAL;
+	/* The child starts as a copy of our handler: we need a frame. */
+	if (c->fast && systrap_unfast(c) < 0)
+		return -ESRCH;
 	ch = calloc(1, sizeof(*ch));
 	if (!ch)
 		return -ENOMEM;
@@ -363,6 +366,9 @@ int systrap_as_fork(struct platform_ctx *pc, struct platform_child **out)
 
 	if (c != systrap_current || !c->slot || systrap_settle(c) < 0 || !c->stopped)
 		return -EINVAL;
+	/* The child starts as a copy of our handler: we need a frame. */
+	if (c->fast && systrap_unfast(c) < 0)
+		return -ESRCH;
 	ch = calloc(1, sizeof(*ch));
 	nas = systrap_as_alloc();
 	if (!ch || !nas) {

@@ -26,6 +26,9 @@
  *   dup2           onto fd 0 only (a forked child's own channel)
  *   arch_prctl     ARCH_SET_FS and ARCH_SET_GS only
  *   prctl          PR_SET_PDEATHSIG, SIGKILL only
+ *   membarrier     MEMBARRIER_CMD_(REGISTER_)PRIVATE_EXPEDITED_SYNC_CORE,
+ *                  no flags (syscall patching: the other threads of the
+ *                  stub see rewritten code)
  *   getppid        (a new stub checks the factory did not die before it
  *                  asked to die with it)
  *   exit           (a thread the sentry ends)
@@ -106,6 +109,7 @@
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/futex.h>
+#include <linux/membarrier.h>
 #include <linux/mman.h>
 #include <linux/prctl.h>
 #include <linux/seccomp.h>
@@ -251,7 +255,7 @@ int systrap_stub_filter(struct sock_filter *out, unsigned cap)
 	const uint32_t ip_lo = offsetof(struct seccomp_data, instruction_pointer);
 	int l_kill, l_allow, l_futex, l_mmap, l_mremap, l_mremap_new, l_range01,
 		l_recvmsg, l_close, l_arch_prctl, l_mmap_slots, l_clone, l_clone_thread,
-		l_clone_fork, l_trace, l_dup2, l_close_range, l_prctl;
+		l_clone_fork, l_trace, l_dup2, l_close_range, l_prctl, l_membarrier;
 	unsigned n;
 
 	/* The prologue lets through only calls from the stub code page, so
@@ -281,6 +285,7 @@ int systrap_stub_filter(struct sock_filter *out, unsigned cap)
 	l_dup2 = label(a);
 	l_close_range = label(a);
 	l_prctl = label(a);
+	l_membarrier = label(a);
 
 	n = stub_filter_prologue(a->f, SECCOMP_RET_TRAP);
 	a->n = a->fixed = n;
@@ -302,7 +307,17 @@ int systrap_stub_filter(struct sock_filter *out, unsigned cap)
 	jeq(a, __NR_close_range, l_close_range, NEXT);
 	jeq(a, __NR_prctl, l_prctl, NEXT);
 	jeq(a, __NR_getppid, l_allow, NEXT);
+	jeq(a, __NR_membarrier, l_membarrier, NEXT);
 	jmp(a, l_kill);
+
+	/* membarrier: only the core serialisation of syscall patching (and
+	 * its registration), for this process's own threads. */
+	here(a, l_membarrier);
+	ld(a, ARG_LO(1));
+	jeq(a, 0, NEXT, l_kill);
+	ld(a, ARG_LO(0));
+	jeq(a, MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE, l_allow, NEXT);
+	jeq(a, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE, l_allow, l_kill);
 
 	/* futex(uaddr in the slots, FUTEX_WAIT or FUTEX_WAKE, ...) */
 	here(a, l_futex);
@@ -439,6 +454,8 @@ static const int factory_allowed[] = {
 	__NR_mremap, __NR_madvise, __NR_arch_prctl,
 	/* threads and forks of an address space, and the end of a thread */
 	__NR_clone, __NR_exit, __NR_close_range, __NR_getppid,
+	/* syscall patching: other threads see the rewritten code */
+	__NR_membarrier,
 };
 
 int systrap_factory_filter(struct sock_fprog *prog)

@@ -102,11 +102,14 @@ struct frame_fp {
 static int frame_fp(struct systrap_ctx *c, struct frame_fp *f)
 {
 	uint64_t lo = c->slot_addr + SLOT_STACK, hi = c->slot_addr + STUB_SLOT_SIZE;
-	uint64_t at = c->fpstate;
+	uint64_t at;
 	uint32_t size;
 
 	if (!c->slot || systrap_settle(c) < 0 || !c->stopped)
 		return -ESRCH;
+	if (c->fast && systrap_unfast(c) < 0)
+		return -ESRCH;
+	at = c->fpstate;
 	/* On the slot's stack, 64-byte aligned (XSAVE needs it). */
 	if (at < lo || at > hi - FX_SIZE || (at & 63))
 		return -EFAULT;

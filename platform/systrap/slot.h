@@ -31,6 +31,11 @@
 			* args[1], in its own slot at the offset of ours; the
 			* parent's result is its tid, the thread reports 0 in
 			* its slot */
+#define CMD_CONVERT 8  /* a thread stopped on the fast path (SYSTRAP_STOP_FAST)
+			* takes a real signal (int3 at systrap_fast_convert):
+			* its handler puts the registers of the slot into the
+			* frame and reports a SIGTRAP stop from there, with
+			* the FPU state in the frame; result 0 */
 #define CMD_FORK 7     /* clone(args[0], 0): a new process that maps fd
 			* args[3] over the slots and takes fd args[2] as its
 			* channel; the parent closes both; results as above */
@@ -65,7 +70,9 @@
 #define SM_CMSG 0x1d0        /* room for CMSG_SPACE(2 * sizeof(int)) */
 #define SM_SIGACT 0x200      /* birth scratch: kernel struct sigaction */
 #define SM_ALTSTACK 0x220    /* birth scratch: stack_t */
-#define SM_END 0x240
+#define SM_SELF 0x240        /* the slot's address in the stub (the fast path
+			      * finds its slot through %gs) */
+#define SM_END 0x248
 /* The signal stack: the rest of the slot. */
 #define SLOT_STACK 0x1000
 
@@ -77,6 +84,30 @@
 #define SI_CODE 8
 #define SI_ADDR 16
 #define CMSG_FD0 16          /* CMSG_DATA within the cmsghdr */
+
+/* SM_SIGNO of a syscall that came through a patched site (stub.S,
+ * systrap_fast_entry): no signal, no frame. */
+#define SYSTRAP_STOP_FAST 0x100
+
+/* uc_mcontext.gregs indices (x86-64). */
+#define G_R8 0
+#define G_R9 1
+#define G_R10 2
+#define G_R11 3
+#define G_R12 4
+#define G_R13 5
+#define G_R14 6
+#define G_R15 7
+#define G_RDI 8
+#define G_RSI 9
+#define G_RBP 10
+#define G_RBX 11
+#define G_RDX 12
+#define G_RAX 13
+#define G_RCX 14
+#define G_RSP 15
+#define G_RIP 16
+#define G_EFL 17
 
 /* The signal that interrupts a running stub thread. */
 #define SYSTRAP_SIG_INTR 10  /* SIGUSR1 */

@@ -16,6 +16,17 @@
  * commands the sentry posts, and on CMD_RESUME writes the registers back
  * into the frame and returns through rt_sigreturn.
  *
+ * systrap_fast_entry is the way in from a patched syscall site (see
+ * sentry/mm/patch.c): the site jumps to a trampoline that loads the
+ * syscall number and the address after the site and jumps here, with no
+ * signal. %gs holds the thread's slot (the platform sets it while
+ * patching is on). The registers go to the slot as the SIGSYS handler
+ * would put them, and the same command loop runs, with %r13 = 0 (no
+ * frame); CMD_RESUME then returns straight to the application
+ * (.Lfast_leave), CMD_CONVERT turns the stop into a frame stop for what
+ * needs one (FPU state, clone). Signals are not blocked on this path: the
+ * handler recognises a signal that lands in the loop (see there).
+ *
  * New threads and processes (CMD_THREAD, CMD_FORK) start inside the
  * handler of the thread that made them, with every signal blocked: the
  * sentry has copied that thread's frame into the new slot, so the child
@@ -273,8 +284,48 @@ systrap_handler:
 	and $-STUB_SLOT_SIZE, %rbx
 	mov %rsi, %r12
 	mov %rdx, %r13
-	movslq %edi, %rax
-	mov %rax, SM_SIGNO(%rbx)
+	movslq %edi, %r14
+	/* Interrupted inside the stub code: only a thread on the fast path
+	 * (in the handler every signal is blocked). */
+	mov UC_GREGS+8*G_RIP(%r13), %rax
+	lea systrap_handler(%rip), %rcx
+	sub %rcx, %rax
+	cmp $(systrap_blob_end - systrap_handler), %rax
+	jae .Lframe_stop
+	cmp $(systrap_fast_convert + 1 - systrap_handler), %rax
+	jne 1f
+	cmp $SIGTRAP, %r14
+	jne .Ldie
+	/* CMD_CONVERT: the application's registers are in the slot; the
+	 * frame has its FPU state (the fast path uses none). */
+	lea SM_GREGS(%rbx), %rsi
+	lea UC_GREGS(%r13), %rdi
+	mov $SM_NGREGS_SET, %ecx
+	rep movsq
+	jmp .Lframe_stop
+	/* Any other signal but an interrupt here is a fault on the fast
+	 * path: %gs or the slot words were forged. */
+1:	cmp $SYSTRAP_SIG_INTR, %r14
+	jne .Ldie
+	/* An interrupt in the last leg of a resume, where the registers the
+	 * sentry gave are all in the slot: stop as if it came at the
+	 * application's first instruction. */
+	cmp $(.Lfast_leave - systrap_handler), %rax
+	jb 2f
+	cmp $(systrap_fast_convert - systrap_handler), %rax
+	jae 2f
+	lea SM_GREGS(%rbx), %rsi
+	lea UC_GREGS(%r13), %rdi
+	mov $SM_NGREGS_SET, %ecx
+	rep movsq
+	jmp .Lframe_stop
+	/* Elsewhere the thread reports or waits (the stop the sentry asks
+	 * for is made anyway) or sets its bases for a resume (the sentry
+	 * sends again if it still waits). */
+2:	ret /* to systrap_restorer */
+
+.Lframe_stop:
+	mov %r14, SM_SIGNO(%rbx)
 	movslq SI_CODE(%r12), %rax
 	mov %rax, SM_CODE(%rbx)
 	mov SI_ADDR(%r12), %rax
@@ -286,6 +337,7 @@ systrap_handler:
 	lea SM_GREGS(%rbx), %rdi
 	mov $SM_NGREGS, %ecx
 	rep movsq
+.Lbases:
 	testl $SLOT_F_FSGSBASE, SM_FLAGS(%rbx)
 	jz .Lreport
 	rdfsbase %rax
@@ -342,6 +394,8 @@ systrap_handler:
 	je .Lthread
 	cmp $CMD_FORK, %rax
 	je .Lfork
+	cmp $CMD_CONVERT, %rax
+	je .Lconvert
 	movq $-EINVAL, SM_RESULT(%rbx)
 	jmp .Lreport
 
@@ -509,12 +563,20 @@ systrap_clone_fork:
 	movq $0, SM_RESULT(%rbx)
 	jmp .Lreport
 
+.Lconvert:
+	test %r13, %r13
+	jz systrap_fast_convert
+	movq $0, SM_RESULT(%rbx) /* a frame stop already */
+	jmp .Lreport
+
 .Lresume:
+	test %r13, %r13
+	jz 1f
 	lea SM_GREGS(%rbx), %rsi
 	lea UC_GREGS(%r13), %rdi
 	mov $SM_NGREGS_SET, %ecx
 	rep movsq
-	testl $SLOT_F_FSGSBASE, SM_FLAGS(%rbx)
+1:	testl $SLOT_F_FSGSBASE, SM_FLAGS(%rbx)
 	jz 8f
 	mov SM_FS_BASE(%rbx), %rax
 	wrfsbase %rax
@@ -532,9 +594,11 @@ systrap_clone_fork:
 	mov SM_GS_BASE(%rbx), %rsi
 	mov $__NR_arch_prctl, %eax
 	syscall
+9:	test %r13, %r13
+	jz .Lfast_leave
 	/* Undo whatever a forged frame set before: nothing blocked, our own
 	 * signal stack. */
-9:	movq $0, UC_SIGMASK(%r13)
+	movq $0, UC_SIGMASK(%r13)
 	lea SLOT_STACK(%rbx), %rax
 	mov %rax, UC_STACK+0(%r13)
 	movl $0, UC_STACK+8(%r13)
@@ -546,6 +610,80 @@ systrap_clone_fork:
 systrap_restorer:
 	mov $__NR_rt_sigreturn, %eax
 	syscall
+	ud2
+
+	/* From a patched site's trampoline: %eax the syscall number, %rcx
+	 * the address after the site, every other register the
+	 * application's, the red zone below %rsp untouched. Like the syscall
+	 * instruction, we give %rcx the return address and %r11 the flags. */
+	.globl systrap_fast_entry
+systrap_fast_entry:
+	mov %rsp, %gs:SM_GREGS+8*G_RSP
+	mov %gs:SM_SELF, %rsp
+	lea STUB_SLOT_SIZE(%rsp), %rsp /* the top of the slot's signal stack */
+	pushf
+	pop %r11
+	mov %r8, %gs:SM_GREGS+8*G_R8
+	mov %r9, %gs:SM_GREGS+8*G_R9
+	mov %r10, %gs:SM_GREGS+8*G_R10
+	mov %r11, %gs:SM_GREGS+8*G_R11
+	mov %r12, %gs:SM_GREGS+8*G_R12
+	mov %r13, %gs:SM_GREGS+8*G_R13
+	mov %r14, %gs:SM_GREGS+8*G_R14
+	mov %r15, %gs:SM_GREGS+8*G_R15
+	mov %rdi, %gs:SM_GREGS+8*G_RDI
+	mov %rsi, %gs:SM_GREGS+8*G_RSI
+	mov %rbp, %gs:SM_GREGS+8*G_RBP
+	mov %rbx, %gs:SM_GREGS+8*G_RBX
+	mov %rdx, %gs:SM_GREGS+8*G_RDX
+	mov %rax, %gs:SM_GREGS+8*G_RAX
+	mov %rcx, %gs:SM_GREGS+8*G_RCX
+	mov %rcx, %gs:SM_GREGS+8*G_RIP
+	mov %r11, %gs:SM_GREGS+8*G_EFL
+	mov %gs:SM_SELF, %rbx
+	xor %eax, %eax
+	mov %rax, SM_GREGS+8*18(%rbx) /* csgsfs, err, trapno, oldmask, cr2 */
+	mov %rax, SM_GREGS+8*19(%rbx)
+	mov %rax, SM_GREGS+8*20(%rbx)
+	mov %rax, SM_GREGS+8*21(%rbx)
+	mov %rax, SM_GREGS+8*22(%rbx)
+	mov %rax, SM_CODE(%rbx)
+	mov %rax, SM_ADDR(%rbx)
+	mov %rax, SM_FPSTATE(%rbx)
+	mov %rax, SM_UCONTEXT(%rbx)
+	movq $SYSTRAP_STOP_FAST, SM_SIGNO(%rbx)
+	xor %r13d, %r13d /* no frame */
+	jmp .Lbases
+
+	/* CMD_RESUME without a frame. The platform resumes this way only
+	 * with our slot still in %gs and no trap flag; the last loads go
+	 * through %gs, when no register is left. */
+.Lfast_leave:
+	movl $SLOT_RUNNING, SM_STATE(%rbx)
+	pushq SM_GREGS+8*G_EFL(%rbx)
+	popf
+	mov SM_GREGS+8*G_R8(%rbx), %r8
+	mov SM_GREGS+8*G_R9(%rbx), %r9
+	mov SM_GREGS+8*G_R10(%rbx), %r10
+	mov SM_GREGS+8*G_R11(%rbx), %r11
+	mov SM_GREGS+8*G_R12(%rbx), %r12
+	mov SM_GREGS+8*G_R13(%rbx), %r13
+	mov SM_GREGS+8*G_R14(%rbx), %r14
+	mov SM_GREGS+8*G_R15(%rbx), %r15
+	mov SM_GREGS+8*G_RDI(%rbx), %rdi
+	mov SM_GREGS+8*G_RSI(%rbx), %rsi
+	mov SM_GREGS+8*G_RBP(%rbx), %rbp
+	mov SM_GREGS+8*G_RDX(%rbx), %rdx
+	mov SM_GREGS+8*G_RAX(%rbx), %rax
+	mov SM_GREGS+8*G_RCX(%rbx), %rcx
+	mov SM_GREGS+8*G_RSP(%rbx), %rsp
+	mov %gs:SM_GREGS+8*G_RBX, %rbx
+	jmp *%gs:SM_GREGS+8*G_RIP
+
+	/* CMD_CONVERT on the fast path: a real signal stop. */
+	.globl systrap_fast_convert
+systrap_fast_convert:
+	int3
 	ud2
 
 	.globl systrap_blob_end

@@ -14,7 +14,15 @@
  * its slot, except the leader: the host keeps a process whose leader has
  * exited as a zombie that process_vm_readv (addressed by the leader's pid)
  * cannot read, so the leader stays parked in its handler, holding its
- * slot, until the last thread goes and the stub is killed. */
+ * slot, until the last thread goes and the stub is killed.
+ *
+ * Syscall patching (sentry/mm/patch.c, stub.S systrap_fast_entry): a
+ * patched site enters the stub without a signal, and the thread then
+ * waits in the same command loop with no frame (ctx.fast). A resume
+ * returns straight to the application while its %gs is still its slot;
+ * anything that needs the frame (FPU state, clone, another %gs) first
+ * converts the stop (systrap_unfast). While patching is on, a thread's %gs
+ * base is its slot unless the application set one (host_gs). */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -35,10 +43,8 @@
 __thread struct systrap_ctx *systrap_current;
 bool systrap_have_fsgsbase;
 
-/* uc_mcontext.gregs indices (x86-64). */
-enum { G_R8, G_R9, G_R10, G_R11, G_R12, G_R13, G_R14, G_R15, G_RDI, G_RSI,
-       G_RBP, G_RBX, G_RDX, G_RAX, G_RCX, G_RSP, G_RIP, G_EFL, G_CSGSFS,
-       G_ERR, G_TRAPNO, G_OLDMASK, G_CR2 };
+/* uc_mcontext.gregs indices past those of slot.h (x86-64). */
+enum { G_CSGSFS = 18, G_ERR, G_TRAPNO, G_OLDMASK, G_CR2 };
 
 #define SYS_SECCOMP_CODE 1 /* si_code of a seccomp trap */
 #define PF_WRITE 0x2
@@ -85,6 +91,8 @@ static int st_init(void)
 	/* Spinning cannot help with one CPU: the other side needs it. */
 	systrap_spin_max = sysconf(_SC_NPROCESSORS_ONLN) > 1 ? calibrate_spin(SPIN_US) : 0;
 	systrap_fpstate_init();
+	if (platform_syscall_patching)
+		platform_info.patch_entry = SYSTRAP_ADDR(systrap_fast_entry);
 	return systrap_factory_start();
 }
 
@@ -274,6 +282,7 @@ static void release(struct systrap_ctx *c)
 	c->pub.as = NULL;
 	c->slot = NULL;
 	c->stopped = false;
+	c->fast = false;
 }
 
 static void st_ctx_free(struct platform_ctx *pc)
@@ -317,7 +326,13 @@ static void load_regs(struct systrap_ctx *c, const uint64_t *g)
 	r->ss = USER_SS;
 	r->orig_rax = (unsigned long)-1;
 	r->fs_base = c->fs_base;
-	r->gs_base = c->gs_base;
+	/* While patching, %gs holds the thread's slot (stub.S,
+	 * systrap_fast_entry; a new thread starts with its parent's): the
+	 * application sees the 0 it started with. */
+	r->gs_base = platform_syscall_patching && c->gs_base >= STUB_SLOTS &&
+			     c->gs_base < STUB_SLOTS_END
+			     ? 0
+			     : c->gs_base;
 }
 
 void systrap_read_stop(struct systrap_ctx *c, struct systrap_stop *st)
@@ -580,15 +595,18 @@ static long st_as_write(struct platform_as *as, uint64_t addr, const void *buf, 
 	return n;
 }
 
-/* Writes pub.regs into the slot for a resume. */
-static int store_regs(struct systrap_ctx *c)
+/* The %gs base the stub thread gets for the application's r->gs_base. */
+static uint64_t host_gs(const struct systrap_ctx *c)
+{
+	uint64_t gs = c->pub.regs.gs_base;
+	return platform_syscall_patching && gs == 0 ? c->slot_addr : gs;
+}
+
+void systrap_put_gregs(struct systrap_ctx *c)
 {
 	const struct user_regs_struct *r = &c->pub.regs;
 	volatile struct systrap_slot *s = c->slot;
 
-	/* What the host refuses (wrfsbase would fault, killing the stub). */
-	if (r->fs_base >= HOST_TASK_SIZE || r->gs_base >= HOST_TASK_SIZE)
-		return -EINVAL;
 	s->gregs[G_R8] = r->r8;
 	s->gregs[G_R9] = r->r9;
 	s->gregs[G_R10] = r->r10;
@@ -607,17 +625,63 @@ static int store_regs(struct systrap_ctx *c)
 	s->gregs[G_RSP] = r->rsp;
 	s->gregs[G_RIP] = r->rip;
 	s->gregs[G_EFL] = r->eflags;
+}
+
+/* Writes pub.regs into the slot for a resume. */
+static int store_regs(struct systrap_ctx *c)
+{
+	const struct user_regs_struct *r = &c->pub.regs;
+	volatile struct systrap_slot *s = c->slot;
+	uint64_t gs = host_gs(c);
+
+	/* What the host refuses (wrfsbase would fault, killing the stub). */
+	if (r->fs_base >= HOST_TASK_SIZE || r->gs_base >= HOST_TASK_SIZE)
+		return -EINVAL;
+	systrap_put_gregs(c);
+	*(volatile uint64_t *)((volatile uint8_t *)s + SM_SELF) = c->slot_addr;
 	s->fs_base = r->fs_base;
-	s->gs_base = r->gs_base;
+	s->gs_base = gs;
 	if (systrap_have_fsgsbase) {
 		s->flags = SLOT_F_FSGSBASE;
-	} else if (r->fs_base != c->fs_base || r->gs_base != c->gs_base) {
+	} else if (r->fs_base != c->fs_base || gs != c->gs_base) {
 		s->flags = SLOT_F_SETFSGS;
 		c->fs_base = r->fs_base;
-		c->gs_base = r->gs_base;
+		c->gs_base = gs;
 	}
 	s->cmd = CMD_RESUME;
 	return 0;
+}
+
+int systrap_unfast(struct systrap_ctx *c)
+{
+	struct user_regs_struct keep = c->pub.regs;
+	struct systrap_stop st;
+
+	if (!c->fast)
+		return 0;
+	systrap_put_gregs(c);
+	systrap_run_cmd(c, CMD_CONVERT, 0, 0, 0, 0, 0, 0, 0);
+	if (!c->stopped) {
+		log_debug("systrap: convert: thread died");
+		return -ESRCH;
+	}
+	c->fast = false;
+	systrap_read_stop(c, &st);
+	c->pub.regs = keep;
+	if (st.signo != SIGTRAP || st.g[G_RIP] != keep.rip) {
+		/* Not the frame we asked for: the slot was forged. */
+		log_warn("systrap: stub thread %d did not convert its stop (%llu at 0x%llx, want 0x%llx)", c->thr.tid, (unsigned long long)st.signo, (unsigned long long)st.g[G_RIP], (unsigned long long)keep.rip);
+		return -EPROTO;
+	}
+	return 0;
+}
+
+/* Whether a thread stopped on the fast path can return without a frame:
+ * the fast path ends with loads through %gs, and a trap flag would trap
+ * inside the stub. */
+static bool fast_resume_ok(const struct systrap_ctx *c)
+{
+	return host_gs(c) == c->slot_addr && !(c->pub.regs.eflags & 0x100);
 }
 
 static bool is_fault_signal(uint64_t sig)
@@ -635,6 +699,8 @@ static enum ctx_stop st_ctx_switch(struct platform_ctx *pc, struct ctx_stop_info
 	if (atomic_exchange(&c->interrupt, false))
 		return CTX_INTERRUPT;
 	if (!c->slot || systrap_settle(c) < 0 || !c->stopped)
+		return CTX_DEAD;
+	if (c->fast && !fast_resume_ok(c) && systrap_unfast(c) < 0)
 		return CTX_DEAD;
 	/* Registers the host refuses: the thread stays stopped (and can be
 	 * ended cleanly), the task dies. */
@@ -656,7 +722,8 @@ static enum ctx_stop st_ctx_switch(struct platform_ctx *pc, struct ctx_stop_info
 			goto dead;
 		c->stopped = true;
 		systrap_read_stop(c, &st);
-		if (st.signo == SIGSYS && st.code == SYS_SECCOMP_CODE) {
+		c->fast = st.signo == SYSTRAP_STOP_FAST;
+		if (c->fast || (st.signo == SIGSYS && st.code == SYS_SECCOMP_CODE)) {
 			c->pub.regs.orig_rax = st.g[G_RAX];
 			c->pub.regs.rax = (uint64_t)-ENOSYS;
 			return CTX_SYSCALL;
@@ -679,6 +746,8 @@ static enum ctx_stop st_ctx_switch(struct platform_ctx *pc, struct ctx_stop_info
 			return CTX_INTERRUPT;
 		/* A stale interrupt signal, or a report the application forged:
 		 * resume as it stands. */
+		if (c->fast && !fast_resume_ok(c) && systrap_unfast(c) < 0)
+			return CTX_DEAD;
 		if (store_regs(c) < 0)
 			return CTX_DEAD;
 	}
@@ -731,4 +800,5 @@ const struct platform_ops systrap_platform_ops = {
 	.child_abandon = systrap_child_abandon,
 	.ctx_get_fpstate = systrap_get_fpstate,
 	.ctx_set_fpstate = systrap_set_fpstate,
+	.as_poke_text = systrap_poke_text,
 };

@@ -65,6 +65,8 @@ struct systrap_ctx {
 	bool armed;
 	/* The stub thread waits in its handler for our commands. */
 	bool stopped;
+	/* ... on the fast path (a patched site), with no signal frame. */
+	bool fast;
 	/* ... once it has reported the end of the last one (clone.c does
 	 * not wait for that): see systrap_settle. */
 	bool report_pending;
@@ -129,6 +131,12 @@ int systrap_settle(struct systrap_ctx *c);
 /* Runs one command in the stopped stub thread; returns its result. */
 long systrap_run_cmd(struct systrap_ctx *c, uint64_t cmd, long nr, uint64_t a0,
 		     uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5);
+/* Turns a fast-path stop into a frame stop (CMD_CONVERT), for what needs
+ * the frame: the FPU state, clone, a resume the fast path cannot make.
+ * The sentry's view of the registers is kept. 0, or -errno. */
+int systrap_unfast(struct systrap_ctx *c);
+/* Writes pub.regs into the slot's gregs. */
+void systrap_put_gregs(struct systrap_ctx *c);
 /* The pidfd of one thread (PIDFD_THREAD): >= 0, -1 where the kernel has
  * none, or -errno. */
 int systrap_thread_pidfd(pid_t tid);
@@ -138,6 +146,10 @@ int systrap_as_fork(struct platform_ctx *pc, struct platform_child **out);
 int systrap_thread_new(struct platform_ctx *pc, struct platform_child **out);
 int systrap_child_adopt(struct platform_child *ch, struct platform_ctx **out);
 void systrap_child_abandon(struct platform_child *ch);
+
+/* poke.c */
+long systrap_poke_text(struct platform_ctx *pc, uint64_t addr, const void *buf,
+		       size_t len, int prot, bool live);
 
 /* fpstate.c */
 void systrap_fpstate_init(void);
@@ -186,6 +198,7 @@ extern bool systrap_have_fsgsbase;
 extern const char systrap_blob_start[], systrap_blob_end[];
 extern const char systrap_factory_entry[], systrap_birth[];
 extern const char systrap_clone_thread[], systrap_clone_fork[];
+extern const char systrap_fast_entry[];
 #define SYSTRAP_ADDR(sym) STUB_ADDR_IN(systrap_blob_start, sym)
 
 /* Offsets in the kernel's struct ucontext past uc_sigmask: its size. */

@@ -17,6 +17,7 @@
 #include "sentry/kernel/kernel.h"
 #include "sentry/loader/loader.h"
 #include "sentry/mm/mm.h"
+#include "sentry/mm/patch.h"
 #include "sentry/syscalls/syscalls.h"
 #include "sentry/vfs/fdtable.h"
 #include "sentry/vfs/file.h"
@@ -34,6 +35,7 @@ void task_kick(struct task *t)
 void task_run(struct task *t)
 {
 	struct ctx_stop_info info;
+	const bool patching = mm_patch_enabled();
 
 	cputime_task_start(t);
 	for (;;) {
@@ -43,12 +45,18 @@ void task_run(struct task *t)
 			return;
 		switch (platform->ctx_switch(t->ctx, &info)) {
 		case CTX_SYSCALL:
+			if (patching)
+				mm_patch_syscall(t);
 			syscall_dispatch(t);
 			break;
 		case CTX_FAULT:
+			if (patching && mm_patch_fixup(t, &info))
+				break;
 			signal_force_fault(t, &info);
 			break;
 		case CTX_INTERRUPT:
+			if (patching)
+				mm_patch_unwind(t);
 			break;
 		case CTX_DEAD:
 			log_warn("task %d: its stub process died", t->tid);

@@ -6,6 +6,7 @@
 #include <sys/mman.h>
 
 #include "sentry/mm/mm.h"
+#include "sentry/mm/patch.h"
 
 struct mm *mm_new(struct platform_as *as)
 {
@@ -48,6 +49,9 @@ struct mm *mm_fork(struct mm *from)
 			goto fail;
 	}
 	mm->mapped = from->mapped;
+	/* The child's text is the parent's, patched sites and all. */
+	if (mm_patch_fork(mm, from) < 0)
+		goto fail;
 	pthread_mutex_unlock(&from->lock);
 	return mm;
 fail:
@@ -64,6 +68,7 @@ void mm_put(struct mm *mm)
 		free(mm->vmas[i].name);
 	free(mm->vmas);
 	free(mm->exe_path);
+	mm_patch_free(mm);
 	pthread_mutex_destroy(&mm->lock);
 	free(mm);
 }

@@ -52,6 +52,7 @@ struct mm {
 	uint64_t auxv[64];
 	size_t auxv_len;   /* in uint64_t words */
 	char *exe_path;
+	struct patch_table *patch; /* syscall-site patching (patch.c), or NULL */
 };
 
 struct mm *mm_new(struct platform_as *as);

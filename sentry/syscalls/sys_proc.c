@@ -14,6 +14,7 @@
 
 #include "abi/linux.h"
 #include "lib/util.h"
+#include "sentry/mm/patch.h"
 #include "sentry/kernel/futex.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/task.h"
@@ -77,6 +78,9 @@ SYSCALL(arch_prctl)
 	case ARCH_SET_GS:
 		if (a[1] >= HOST_TASK_SIZE_MAX)
 			return -EPERM;
+		/* Patched sites find their way in through %gs (mm/patch.c). */
+		if (a[1] && mm_patch_enabled())
+			mm_patch_disable(t);
 		r->gs_base = a[1];
 		return 0;
 	case ARCH_GET_FS:

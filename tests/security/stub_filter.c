@@ -5,6 +5,7 @@
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/futex.h>
+#include <linux/membarrier.h>
 #include <linux/prctl.h>
 #include <linux/seccomp.h>
 #include <signal.h>
@@ -208,6 +209,14 @@ int main(void)
 	S("prctl other", __NR_prctl, PR_SET_DUMPABLE, 1, 0, 0, 0, KILL);
 	S("exit", __NR_exit, 0, 0, 0, 0, 0, ALLOW);
 	S("getppid", __NR_getppid, 0, 0, 0, 0, 0, ALLOW);
+	/* Syscall patching: core serialisation of this process only. */
+	S("membarrier sync core", __NR_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE, 0,
+	  0, 0, 0, ALLOW);
+	S("membarrier register sync core", __NR_membarrier,
+	  MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE, 0, 0, 0, 0, ALLOW);
+	S("membarrier sync core flags", __NR_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE,
+	  1, 0, 0, 0, KILL);
+	S("membarrier global", __NR_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0, 0, 0, KILL);
 	/* Never, with any arguments. */
 	static const int never[] = {
 		__NR_open, __NR_openat, __NR_openat2, __NR_socket, __NR_connect,

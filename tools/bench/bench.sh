@@ -8,7 +8,16 @@ cd "$(dirname "$0")/../.."
 B=${1:-build}
 N=${2:-7}
 R=$B/runsc/runsc-c
-PLATFORMS="ptrace systrap"
+# systrap patches syscall sites by default; systrap-nopatch is systrap
+# with --no-syscall-patching (every syscall traps with SIGSYS).
+PLATFORMS="ptrace systrap systrap-nopatch"
+# The run flags that select one column's sandbox.
+run_flags() {
+	case $1 in
+	systrap-nopatch) echo "--platform=systrap --no-syscall-patching" ;;
+	*) echo "--platform=$1" ;;
+	esac
+}
 [ -x "$R" ] || { echo "bench: build first (tools/setup.sh)" >&2; exit 1; }
 ninja -C "$B" >/dev/null || { ninja -C "$B" | tail -20; echo "bench: build failed" >&2; exit 1; }
 tmp=$(mktemp -d)
@@ -26,20 +35,20 @@ ratio() { echo "$1 $2" | awk '{ printf "%.1fx", $1 / $2 }'; }
 # bench NAME UNIT PROGRAM "NATIVE ARGS" "SANDBOX ARGS": one table row.
 bench() {
 	name=$1 unit=$2 prog=$B/tools/bench/$3 nargs=$4 sargs=$5
-	rm -f "$tmp"/native "$tmp"/ptrace "$tmp"/systrap
+	rm -f "$tmp"/native "$tmp"/ptrace "$tmp"/systrap "$tmp"/systrap-nopatch
 	for _ in $(seq "$N"); do
 		# shellcheck disable=SC2086 # the argument strings are word lists
 		"$prog" $nargs >>"$tmp/native"
 		for p in $PLATFORMS; do
 			# shellcheck disable=SC2086
-			"$R" run --platform="$p" -- "$prog" $sargs >>"$tmp/$p"
+			"$R" run $(run_flags "$p") -- "$prog" $sargs >>"$tmp/$p"
 		done
 	done
 	nat=$(median <"$tmp/native")
 	printf '%-16s %-8s %10s' "$name" "$unit" "$nat"
 	for p in $PLATFORMS; do
 		m=$(median <"$tmp/$p")
-		printf ' %10s %8s' "$m" "$(ratio "$m" "$nat")"
+		printf ' %15s %8s' "$m" "$(ratio "$m" "$nat")"
 	done
 	printf '\n'
 }
@@ -61,18 +70,19 @@ peak_kib() { /usr/bin/time -f %M "$@" 2>&1 >/dev/null </dev/null | tail -1; }
 whole() {
 	name=$1 unit=$2 measure=$3
 	shift 3
-	rm -f "$tmp"/native "$tmp"/ptrace "$tmp"/systrap
+	rm -f "$tmp"/native "$tmp"/ptrace "$tmp"/systrap "$tmp"/systrap-nopatch
 	for _ in $(seq "$N"); do
 		$measure "$@" >>"$tmp/native"
 		for p in $PLATFORMS; do
-			$measure "$R" run --platform="$p" -- "$@" >>"$tmp/$p"
+			# shellcheck disable=SC2046 # the flags are a word list
+			$measure "$R" run $(run_flags "$p") -- "$@" >>"$tmp/$p"
 		done
 	done
 	nat=$(median <"$tmp/native")
 	printf '%-16s %-8s %10s' "$name" "$unit" "$nat"
 	for p in $PLATFORMS; do
 		m=$(median <"$tmp/$p")
-		printf ' %10s %8s' "$m" "$(ratio "$m" "$nat")"
+		printf ' %15s %8s' "$m" "$(ratio "$m" "$nat")"
 	done
 	printf '\n'
 }
@@ -83,7 +93,7 @@ echo "sandbox: write/read-64MiB in /tmp in the overlay's memory (upper layer); /
 echo "         and read-64MiB-host's $io/host.dat read from the host through the gofer"
 echo "medians of $N interleaved runs (each itself a median of 5-7 batches)"
 printf '%-16s %-8s %10s' benchmark unit native
-for p in $PLATFORMS; do printf ' %10s %8s' "$p" ratio; done
+for p in $PLATFORMS; do printf ' %15s %8s' "$p" ratio; done
 printf '\n'
 bench getpid ns/call getpid 20000 2000
 bench open+close ns/pair open_close "20000 /etc/passwd" "2000 /etc/passwd"
