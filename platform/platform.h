@@ -87,6 +87,13 @@ struct platform_ops {
 	long (*as_read)(struct platform_as *as, uint64_t addr, void *buf, size_t len);
 	long (*as_write)(struct platform_as *as, uint64_t addr, const void *buf,
 			 size_t len);
+	/* A compare-and-swap of the aligned 32-bit word at addr, made by the
+	 * calling task's own stub thread with a locked instruction, so it is
+	 * atomic against the application's threads (PI futexes). Returns the
+	 * word's previous value (the swap happened if it was old), or
+	 * -errno. The caller has checked that addr is mapped writable; the
+	 * platform must still survive a fault there (-EFAULT). */
+	long (*as_cmpxchg32)(struct platform_as *as, uint64_t addr, uint32_t old, uint32_t nv);
 
 	/* Runs the thread with ctx->regs until it stops. */
 	enum ctx_stop (*ctx_switch)(struct platform_ctx *ctx, struct ctx_stop_info *info);

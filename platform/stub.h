@@ -66,6 +66,8 @@ extern const char stub_entry[], stub_syscall[];
 /* ptrace stub: adopt a channel of its own (see ptrace/stub.S). */
 extern const char stub_adopt[], stub_adopt_end[];
 extern const char stub_park[];
+/* ptrace stub: the sentry's compare-and-swap in application memory. */
+extern const char stub_cmpxchg[], stub_cmpxchg_end[];
 
 /* Where a symbol of a blob lands once the blob is copied to STUB_BASE. */
 #define STUB_ADDR_IN(blob, sym)                                                \

@@ -69,6 +69,11 @@ static long run_stub(struct ptrace_ctx *c, struct user_regs_struct *r, uint64_t 
 		}
 		if (WSTOPSIG(st) == SIGTRAP && (st >> 16) == 0)
 			break;
+		if ((WSTOPSIG(st) == SIGSEGV || WSTOPSIG(st) == SIGBUS) && (st >> 16) == 0) {
+			/* The stub code faulted on an address it was given
+			 * (the signal is dropped at the next resume). */
+			return -EFAULT;
+		}
 		/* An interrupt or a stray signal: drop it, carry on. */
 	}
 	if (ptrace(PTRACE_GETREGS, c->tid, 0, r) < 0)
@@ -96,6 +101,20 @@ long ptrace_inject(struct ptrace_ctx *c, long nr, uint64_t a0, uint64_t a1,
 	r.rip = STUB_ADDR(stub_syscall);
 	/* syscall (2 bytes), then the int3 (1 byte). */
 	return run_stub(c, &r, STUB_ADDR(stub_syscall) + 3);
+}
+
+long ptrace_inject_cmpxchg(struct ptrace_ctx *c, uint64_t addr, uint32_t old, uint32_t nv)
+{
+	struct user_regs_struct r = c->pub.regs;
+	long ret;
+
+	r.rdi = addr;
+	r.rax = old;
+	r.rdx = nv;
+	r.rip = STUB_ADDR(stub_cmpxchg);
+	/* The int3 at stub_cmpxchg_end stops us just past it. */
+	ret = run_stub(c, &r, STUB_ADDR(stub_cmpxchg_end) + 1);
+	return ret < 0 ? ret : (long)(uint32_t)ret;
 }
 
 /* Scratch in the stub data page for the injected recvmsg. */

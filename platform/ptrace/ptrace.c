@@ -317,6 +317,15 @@ static long pt_as_write(struct platform_as *as, uint64_t addr, const void *buf, 
 	return n;
 }
 
+static long pt_as_cmpxchg32(struct platform_as *as, uint64_t addr, uint32_t old, uint32_t nv)
+{
+	struct ptrace_ctx *c = injector(as);
+
+	if (addr & 3)
+		return -EINVAL;
+	return c ? ptrace_inject_cmpxchg(c, addr, old, nv) : -EINVAL;
+}
+
 static bool is_fault_signal(int sig)
 {
 	return sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE || sig == SIGILL ||
@@ -575,6 +584,7 @@ const struct platform_ops ptrace_platform_ops = {
 	.as_madvise = pt_as_madvise,
 	.as_read = pt_as_read,
 	.as_write = pt_as_write,
+	.as_cmpxchg32 = pt_as_cmpxchg32,
 	.ctx_switch = pt_ctx_switch,
 	.ctx_interrupt = pt_ctx_interrupt,
 	.ctx_reset_fpstate = pt_ctx_reset_fpstate,

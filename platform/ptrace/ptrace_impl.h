@@ -54,6 +54,9 @@ long ptrace_inject(struct ptrace_ctx *c, long nr, uint64_t a0, uint64_t a1,
 /* Receives one fd sent on the stub's fd STUB_CTRL_FD into the stub;
  * returns the stub's fd number or -errno. */
 long ptrace_inject_recv_fd(struct ptrace_ctx *c);
+/* lock cmpxchg of the u32 at addr, run in the stub: the previous value,
+ * or -errno (-EFAULT if the address faulted). */
+long ptrace_inject_cmpxchg(struct ptrace_ctx *c, uint64_t addr, uint32_t old, uint32_t nv);
 /* In a newly forked stub: receives its own channel (sent on the factory
  * channel it inherited) as fd STUB_CTRL_FD, and sets PR_SET_PDEATHSIG. */
 long ptrace_inject_adopt(struct ptrace_ctx *c);

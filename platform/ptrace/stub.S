@@ -47,6 +47,17 @@ stub_syscall:
 	int3
 	jmp stub_syscall
 
+	/* stub_cmpxchg: the sentry's atomic compare-and-swap in application
+	 * memory (PI futexes): %rdi the word, %eax expected, %edx new; the
+	 * previous value comes back in %eax. */
+	.globl stub_cmpxchg
+stub_cmpxchg:
+	lock cmpxchg %edx, (%rdi)
+	.globl stub_cmpxchg_end
+stub_cmpxchg_end:
+	int3
+	jmp stub_cmpxchg
+
 	/* stub_park: where a new stub thread waits, untraced, between its
 	 * birth (traced by the sentry thread that made it) and its adoption
 	 * by the sentry thread that will run it, which seizes and interrupts

@@ -36,6 +36,8 @@
 			* its handler puts the registers of the slot into the
 			* frame and reports a SIGTRAP stop from there, with
 			* the FPU state in the frame; result 0 */
+#define CMD_CMPXCHG 9  /* lock cmpxchg of the u32 at args[0]: expected
+			* args[1], new args[2]; result: the previous value */
 #define CMD_FORK 7     /* clone(args[0], 0): a new process that maps fd
 			* args[3] over the slots and takes fd args[2] as its
 			* channel; the parent closes both; results as above */

@@ -396,7 +396,21 @@ systrap_handler:
 	je .Lfork
 	cmp $CMD_CONVERT, %rax
 	je .Lconvert
+	cmp $CMD_CMPXCHG, %rax
+	je .Lcmpxchg
 	movq $-EINVAL, SM_RESULT(%rbx)
+	jmp .Lreport
+
+	/* An atomic compare-and-swap in application memory, for the
+	 * sentry's PI futexes: this thread's locked instruction is atomic
+	 * against the application's own. The sentry checked the address. */
+.Lcmpxchg:
+	mov SM_ARGS+0(%rbx), %rdi
+	mov SM_ARGS+8(%rbx), %eax
+	mov SM_ARGS+16(%rbx), %edx
+	lock cmpxchg %edx, (%rdi)
+	mov %eax, %eax /* the previous value, zero-extended */
+	mov %rax, SM_RESULT(%rbx)
 	jmp .Lreport
 
 .Lsyscall:

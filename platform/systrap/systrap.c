@@ -595,6 +595,15 @@ static long st_as_write(struct platform_as *as, uint64_t addr, const void *buf, 
 	return n;
 }
 
+static long st_as_cmpxchg32(struct platform_as *as, uint64_t addr, uint32_t old, uint32_t nv)
+{
+	struct systrap_ctx *c = caller(as);
+
+	if (addr & 3)
+		return -EINVAL;
+	return c ? systrap_run_cmd(c, CMD_CMPXCHG, 0, addr, old, nv, 0, 0, 0) : -EINVAL;
+}
+
 /* The %gs base the stub thread gets for the application's r->gs_base. */
 static uint64_t host_gs(const struct systrap_ctx *c)
 {
@@ -790,6 +799,7 @@ const struct platform_ops systrap_platform_ops = {
 	.as_madvise = st_as_madvise,
 	.as_read = st_as_read,
 	.as_write = st_as_write,
+	.as_cmpxchg32 = st_as_cmpxchg32,
 	.ctx_switch = st_ctx_switch,
 	.ctx_interrupt = st_ctx_interrupt,
 	.ctx_reset_fpstate = systrap_reset_fpstate,

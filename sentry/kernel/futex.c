@@ -12,14 +12,9 @@
  * schedule the host threads that run the application, so waiters are
  * served first come, first served.
  *
- * They are switched off (ENOSYS, so glibc's pthread_mutex_init refuses
- * PTHREAD_PRIO_INHERIT with ENOTSUP) until the platforms can change a
- * word of application memory atomically: the application takes and
- * releases these locks with its own compare-and-swap, and our
- * read-then-write through process_vm_readv/writev races with it (lost
- * wake-ups, two owners; tests/syscalls/futex_pi.c shows it under
- * contention). The fix is a platform call run by the stub itself
- * (lock cmpxchg) in word_cmpxchg(); then set pi_enabled.
+ * The application takes and releases these locks with its own
+ * compare-and-swap on the word, so every change the sentry makes to it
+ * is a compare-and-swap run by the task's stub thread (word_cmpxchg).
  *
  * Lock order: bucket.lock -> kernel.lock -> thread_group.lock ->
  * task.block_lock. */
@@ -32,6 +27,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "sentry/kernel/futex_queue.h"
 #include "sentry/kernel/kernel.h"
@@ -101,17 +97,39 @@ static int read_word(struct task *t, uint64_t uaddr, uint32_t *v)
 }
 
 /* Compare-and-exchange on a futex word, the caller holding its bucket
- * lock. The sentry reaches application memory only by copying (the
- * platform offers no atomic operation on it), so this is atomic against
- * every other futex call, as FUTEX_WAKE_OP's update is, but not against
- * an application thread's own atomic instruction on the word in the same
- * instant. *cur gets the value found; the write happens only if it was
- * old. */
+ * lock: the task's own stub thread runs a locked cmpxchg (the platform's
+ * as_cmpxchg32), so it is atomic against the application's threads,
+ * which take and release PI locks with their own cmpxchg on the word.
+ * *cur gets the value found; the write happens only if it was old.
+ *
+ * The platform may run it only on memory mapped writable (a fault in the
+ * stub would end the application): checked under the mm lock, which
+ * keeps the mapping in place. Without the platform call (or from a task
+ * whose stub cannot run it, as one already gone), copying in and out is
+ * atomic against other futex calls only. */
 static int word_cmpxchg(struct task *t, uint64_t uaddr, uint32_t old, uint32_t nv,
 			uint32_t *cur)
 {
-	int r = read_word(t, uaddr, cur);
+	struct mm *mm = t->mm;
+	long prev = -ENOSYS;
+	int r;
 
+	if (platform->as_cmpxchg32 && mm && mm->as && !(uaddr & 3)) {
+		pthread_mutex_lock(&mm->lock);
+		struct vma *v = vma_find(mm, uaddr);
+		if (!v || !(v->prot & PROT_WRITE) || !(v->prot & PROT_READ))
+			prev = -EFAULT;
+		else
+			prev = platform->as_cmpxchg32(mm->as, uaddr, old, nv);
+		pthread_mutex_unlock(&mm->lock);
+		if (prev >= 0) {
+			*cur = (uint32_t)prev;
+			return 0;
+		}
+		if (prev == -EFAULT)
+			return -EFAULT;
+	}
+	r = read_word(t, uaddr, cur);
 	if (r < 0 || *cur != old)
 		return r;
 	return copy_to_user(t, uaddr, &nv, sizeof(nv));
@@ -503,9 +521,6 @@ static int deadline_of(struct task *t, uint64_t uts, bool abs, bool realtime, ui
 	return 0;
 }
 
-/* See the top of the file: off until user-memory compare-and-swap. */
-static const bool pi_enabled = false;
-
 long do_futex(struct task *t, uint64_t uaddr, int op, uint32_t val, uint64_t utimeout,
 	      uint64_t uaddr2, uint32_t val3)
 {
@@ -516,9 +531,9 @@ long do_futex(struct task *t, uint64_t uaddr, int op, uint32_t val, uint64_t uti
 	int r;
 
 	pthread_once(&once, init_table);
-	if (!pi_enabled && (cmd == FUTEX_LOCK_PI || cmd == FUTEX_LOCK_PI2 ||
-			    cmd == FUTEX_TRYLOCK_PI || cmd == FUTEX_UNLOCK_PI))
-		return -ENOSYS;
+	if ((cmd == FUTEX_LOCK_PI || cmd == FUTEX_LOCK_PI2 || cmd == FUTEX_TRYLOCK_PI ||
+	     cmd == FUTEX_UNLOCK_PI) && !platform->as_cmpxchg32)
+		return -ENOSYS; /* a platform that cannot keep the word atomic */
 	if (realtime && cmd != FUTEX_WAIT_BITSET && cmd != FUTEX_WAIT_REQUEUE_PI &&
 	    cmd != FUTEX_LOCK_PI2)
 		return -ENOSYS;
