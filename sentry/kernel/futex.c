@@ -14,7 +14,8 @@
  *
  * The application takes and releases these locks with its own
  * compare-and-swap on the word, so every change the sentry makes to it
- * is a compare-and-swap run by the task's stub thread (word_cmpxchg).
+ * is a compare-and-swap run by the task's stub thread (word_cmpxchg), as
+ * FUTEX_WAKE_OP's update is.
  *
  * Lock order: bucket.lock -> kernel.lock -> thread_group.lock ->
  * task.block_lock. */
@@ -271,12 +272,25 @@ static long futex_wake_op(struct task *t, uint64_t uaddr, uint64_t uaddr2, bool 
 	r = read_word(t, uaddr2, &old);
 	if (r < 0)
 		goto out;
-	r = futex_wake_op_apply(&o, old, &nv);
-	if (r < 0)
-		goto out;
-	r = copy_to_user(t, uaddr2, &nv, sizeof(nv));
-	if (r < 0)
-		goto out;
+	/* The update is atomic against the application's threads, as
+	 * Linux's: compare-and-swap until the word held what we read. */
+	for (int tries = 0;; tries++) {
+		uint32_t cur;
+
+		r = futex_wake_op_apply(&o, old, &nv);
+		if (r < 0)
+			goto out;
+		r = word_cmpxchg(t, uaddr2, old, nv, &cur);
+		if (r < 0)
+			goto out;
+		if (cur == old)
+			break;
+		if (tries > 1000) {
+			r = -EAGAIN; /* the word never held still */
+			goto out;
+		}
+		old = cur;
+	}
 	hit = futex_wake_op_compare(&o, old);
 	if (hit < 0) {
 		r = hit;
