@@ -10,11 +10,11 @@
 
 #include "gofer/gofer.h"
 
-int attr_fd(int fd, struct gofer_attr *a)
+static int attr_statx(int dirfd, const char *name, int flags, struct gofer_attr *a)
 {
 	struct statx sx;
 
-	if (statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW | AT_STATX_SYNC_AS_STAT,
+	if (statx(dirfd, name, flags | AT_SYMLINK_NOFOLLOW | AT_STATX_SYNC_AS_STAT,
 		  STATX_BASIC_STATS | STATX_BTIME, &sx) < 0)
 		return -errno;
 	memset(a, 0, sizeof(*a));
@@ -44,6 +44,20 @@ int attr_fd(int fd, struct gofer_attr *a)
 	if (a->blocks > INT64_MAX)
 		a->blocks = INT64_MAX;
 	return gofer_valid_mode(a->mode) ? 0 : -EIO;
+}
+
+int attr_fd(int fd, struct gofer_attr *a)
+{
+	return attr_statx(fd, "", AT_EMPTY_PATH, a);
+}
+
+int attr_at(int dirfd, const char *name, struct gofer_attr *a)
+{
+	/* One checked component: never "..", never a path, so nothing
+	 * outside dirfd; no automount is triggered. */
+	if (gofer_check_name(name) < 0)
+		return -EINVAL;
+	return attr_statx(dirfd, name, AT_NO_AUTOMOUNT, a);
 }
 
 #ifndef CGROUP2_SUPER_MAGIC

@@ -75,6 +75,9 @@ size_t node_count(void);
 /* ---- attr.c ---- */
 /* statx of an O_PATH fd itself (not following a symlink). */
 int attr_fd(int fd, struct gofer_attr *a);
+/* statx of one name in a directory fd (not following a symlink): the
+ * name must be a valid component (gofer_check_name). */
+int attr_at(int dirfd, const char *name, struct gofer_attr *a);
 /* Whether a filesystem is one whose files must never be served (proc,
  * sysfs, debugfs, ...): fstatfs of fd. */
 bool attr_pseudo_fs(int fd);
@@ -119,6 +122,7 @@ int op_link(struct gofer_state *g, const struct gofer_req *q, struct gofer_reply
 int op_unlink(struct gofer_state *g, const struct gofer_req *q, struct gofer_reply *r);
 int op_rename(struct gofer_state *g, const struct gofer_req *q, struct gofer_reply *r);
 int op_getdents(struct gofer_state *g, const struct gofer_req *q, struct gofer_reply *r);
+int op_readdirplus(struct gofer_state *g, const struct gofer_req *q, struct gofer_reply *r);
 int op_setstat(struct gofer_state *g, const struct gofer_req *q, struct gofer_reply *r);
 int op_close(struct gofer_state *g, const struct gofer_req *q, struct gofer_reply *r);
 

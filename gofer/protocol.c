@@ -30,6 +30,7 @@ static const char *const type_names[GOFER_TYPE_MAX] = {
 	[GOFER_RENAME] = "Rename", [GOFER_READLINK] = "Readlink",
 	[GOFER_GETDENTS] = "Getdents", [GOFER_STAT] = "Stat", [GOFER_SETSTAT] = "SetStat",
 	[GOFER_STATFS] = "StatFS", [GOFER_FSYNC] = "Fsync", [GOFER_CLOSE] = "Close",
+	[GOFER_READDIRPLUS] = "ReaddirPlus",
 };
 
 const char *gofer_type_name(uint32_t type)
@@ -135,6 +136,7 @@ static int check_req(const struct gofer_req *q)
 		break;
 	case GOFER_READLINK:
 	case GOFER_GETDENTS:
+	case GOFER_READDIRPLUS:
 	case GOFER_STAT:
 	case GOFER_STATFS:
 		return q->node ? 0 : -EINVAL;
@@ -288,6 +290,7 @@ int gofer_encode_req(const struct gofer_req *q, uint8_t **out, size_t *len)
 		wbuf_put_u64(&w, q->node);
 		break;
 	case GOFER_GETDENTS:
+	case GOFER_READDIRPLUS:
 		wbuf_put_u64(&w, q->node);
 		wbuf_put_u64(&w, q->cookie);
 		break;
@@ -321,6 +324,21 @@ static bool valid_attr(const struct gofer_attr *a)
 	return gofer_valid_mode(a->mode) && a->atime_nsec < 1000000000 &&
 	       a->mtime_nsec < 1000000000 && a->ctime_nsec < 1000000000 &&
 	       a->btime_nsec < 1000000000 && a->size <= INT64_MAX && a->blocks <= INT64_MAX;
+}
+
+static int check_dirents(const struct gofer_reply *r, bool plus)
+{
+	for (uint32_t i = 0; i < r->ndirents; i++) {
+		const struct gofer_dirent *d = &r->dirents[i];
+		if (gofer_check_name(d->name) < 0 || d->type > 15)
+			return -EINVAL;
+		/* A node comes with the attributes of the listed file, whose
+		 * type is the entry's. */
+		if (plus && d->node && (!valid_attr(&d->attr) ||
+					d->type != ((d->attr.mode & S_IFMT) >> 12)))
+			return -EINVAL;
+	}
+	return 0;
 }
 
 /* The checks of a successful reply's payload, on both sides. */
@@ -357,10 +375,12 @@ static int check_reply(const struct gofer_reply *r)
 	case GOFER_READLINK:
 		return check_target(r->target);
 	case GOFER_GETDENTS:
-		for (uint32_t i = 0; i < r->ndirents; i++)
-			if (gofer_check_name(r->dirents[i].name) < 0 || r->dirents[i].type > 15)
-				return -EINVAL;
-		return 0;
+		return check_dirents(r, false);
+	case GOFER_READDIRPLUS:
+		/* An empty batch is the end, and says so. */
+		if (r->eof > 1 || (r->ndirents == 0 && !r->eof))
+			return -EINVAL;
+		return check_dirents(r, true);
 	case GOFER_STAT:
 	case GOFER_SETSTAT:
 		return valid_attr(&r->attr) ? 0 : -EINVAL;
@@ -423,13 +443,22 @@ int gofer_encode_reply(const struct gofer_reply *r, uint8_t **out, size_t *len)
 	case GOFER_READLINK:
 		wbuf_put_str(&w, r->target);
 		break;
+	case GOFER_READDIRPLUS:
+		wbuf_put_u32(&w, r->eof);
+		/* fall through */
 	case GOFER_GETDENTS:
 		wbuf_put_u32(&w, r->ndirents);
 		for (uint32_t i = 0; i < r->ndirents; i++) {
-			wbuf_put_u64(&w, r->dirents[i].ino);
-			wbuf_put_u64(&w, r->dirents[i].next);
-			wbuf_put_u32(&w, r->dirents[i].type);
-			wbuf_put_str(&w, r->dirents[i].name);
+			const struct gofer_dirent *d = &r->dirents[i];
+			wbuf_put_u64(&w, d->ino);
+			wbuf_put_u64(&w, d->next);
+			wbuf_put_u32(&w, d->type);
+			wbuf_put_str(&w, d->name);
+			if (r->type != GOFER_READDIRPLUS)
+				continue;
+			wbuf_put_u64(&w, d->node);
+			if (d->node)
+				put_attr(&w, &d->attr);
 		}
 		break;
 	case GOFER_STAT:
@@ -618,6 +647,7 @@ int gofer_decode_req(const void *buf, size_t len, unsigned nfds, struct gofer_re
 		rbuf_get_u64(&rb, &q->node);
 		break;
 	case GOFER_GETDENTS:
+	case GOFER_READDIRPLUS:
 		rbuf_get_u64(&rb, &q->node);
 		rbuf_get_u64(&rb, &q->cookie);
 		break;
@@ -723,8 +753,15 @@ int gofer_decode_reply(const void *buf, size_t len, unsigned nfds, struct gofer_
 	case GOFER_READLINK:
 		r->target = get_target(&rb);
 		break;
-	case GOFER_GETDENTS:
-		if (!get_count(&rb, &r->ndirents, GOFER_MSG_MAX, 24))
+	case GOFER_READDIRPLUS:
+		rbuf_get_u32(&rb, &r->eof);
+		/* fall through */
+	case GOFER_GETDENTS: {
+		bool plus = r->type == GOFER_READDIRPLUS;
+		/* The least an entry takes: its fixed fields, a 1-byte name,
+		 * and for ReaddirPlus a node. */
+		if (rb.err || !get_count(&rb, &r->ndirents, GOFER_MSG_MAX,
+					 GOFER_DIRENT_WIRE + 1 + (plus ? 8 : 0)))
 			break;
 		r->dirents = calloc(r->ndirents ? r->ndirents : 1, sizeof(*r->dirents));
 		if (!r->dirents) {
@@ -738,8 +775,11 @@ int gofer_decode_reply(const void *buf, size_t len, unsigned nfds, struct gofer_
 			rbuf_get_u32(&rb, &d->type);
 			if (!rb.err)
 				d->name = get_name(&rb);
+			if (plus && rbuf_get_u64(&rb, &d->node) && d->node)
+				get_attr(&rb, &d->attr);
 		}
 		break;
+	}
 	case GOFER_STAT:
 	case GOFER_SETSTAT:
 		get_attr(&rb, &r->attr);

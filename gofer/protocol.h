@@ -15,6 +15,16 @@
  * as an O_PATH fd, beneath one of its mount roots. Every reply that makes
  * a node makes exactly one handle, which the sentry releases with Close.
  *
+ * ReaddirPlus is Getdents that also walks: each entry may carry a node
+ * and its attributes (node 0: none, the sentry walks the name if it needs
+ * it), so the stats that follow a listing cost no round trip. The gofer
+ * takes the attributes with statx(dirfd, name, AT_SYMLINK_NOFOLLOW) of
+ * the listed name (one component, never "..", beneath the directory);
+ * an entry on another device than the directory (a mount point) gets no
+ * node. An entry's d_type is its attribute's type. eof says the
+ * directory ended within this batch, so no empty batch is needed. Each
+ * node made is the sentry's to Close, like a Walk's.
+ *
  * Validation. Both sides decode with the bounded decoder and check
  * everything: the length field against the datagram, counts, names (no
  * '/', not "." or "..", no NUL, 1..255 bytes), file types, fds present
@@ -36,6 +46,11 @@
 #define GOFER_WALK_MAX 64         /* names in one Walk */
 #define GOFER_CLOSE_MAX 1024      /* nodes in one Close */
 #define GOFER_DIRENTS_BYTES (48u * 1024) /* payload budget of a Getdents reply */
+/* Wire bytes of a dirent: ino, next, type, name length; a ReaddirPlus
+ * entry adds its node and, with a node, its attributes. */
+#define GOFER_DIRENT_WIRE 24u
+#define GOFER_ATTR_WIRE 108u
+#define GOFER_PLUS_WIRE (GOFER_DIRENT_WIRE + 8u + GOFER_ATTR_WIRE)
 #define GOFER_MOUNTS_MAX 1025     /* the root and up to 1024 binds */
 
 #define GOFER_REPLY 0x80000000u
@@ -58,6 +73,7 @@ enum gofer_type {
 	GOFER_STATFS,      /* node -> statfs */
 	GOFER_FSYNC,       /* node, u32 datasync -> */
 	GOFER_CLOSE,       /* nodes -> */
+	GOFER_READDIRPLUS, /* dir, u64 cookie -> u32 eof, n x (dirent, node[, attr if node]) */
 	GOFER_TYPE_MAX
 };
 
@@ -79,6 +95,8 @@ struct gofer_dirent {
 	uint64_t next;            /* the cookie that continues after this entry */
 	uint32_t type;            /* DT_* */
 	char *name;
+	uint64_t node;            /* ReaddirPlus: 0, or a node for the name... */
+	struct gofer_attr attr;   /* ...and its attributes */
 };
 
 /* SetStat mask bits. Times carry UTIME_NOW and UTIME_OMIT in nsec. */
@@ -121,8 +139,9 @@ struct gofer_reply {
 	struct gofer_attr *walk_attrs;
 	uint32_t nwalk;
 	char *target;             /* Readlink */
-	struct gofer_dirent *dirents; /* Getdents */
+	struct gofer_dirent *dirents; /* Getdents, ReaddirPlus */
 	uint32_t ndirents;
+	uint32_t eof;             /* ReaddirPlus: the directory ended here */
 	struct gofer_statfs statfs;
 	int fd;                   /* Open, Create: the donated fd, else -1 */
 };

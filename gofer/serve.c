@@ -20,6 +20,7 @@ static const handler_fn handlers[GOFER_TYPE_MAX] = {
 	[GOFER_GETDENTS] = op_getdents, [GOFER_STAT] = op_stat,
 	[GOFER_SETSTAT] = op_setstat, [GOFER_STATFS] = op_statfs,
 	[GOFER_FSYNC] = op_fsync, [GOFER_CLOSE] = op_close,
+	[GOFER_READDIRPLUS] = op_readdirplus,
 };
 
 /* The directories a request names keep their fds while it is served
@@ -44,6 +45,23 @@ static int pin_dirs(const struct gofer_req *q, struct node **pinned, struct gofe
 		pinned[i] = n;
 	}
 	return 0;
+}
+
+static void close_id(uint64_t id)
+{
+	struct node *n = node_find(id);
+	if (n)
+		node_close(n);
+}
+
+/* A reply that cannot be sent hands out none of the nodes it made. */
+static void drop_nodes(const struct gofer_reply *r)
+{
+	for (uint32_t i = 0; r->walk_nodes && i < r->nwalk; i++)
+		close_id(r->walk_nodes[i]);
+	for (uint32_t i = 0; r->dirents && i < r->ndirents; i++)
+		close_id(r->dirents[i].node);
+	close_id(r->node);
 }
 
 /* Handles one datagram; 0, or -EPROTO / -errno to stop serving. */
@@ -84,6 +102,7 @@ static int serve_one(struct gofer_state *g, const uint8_t *buf, size_t len, int 
 		 * cannot express): the sentry gets an error instead. */
 		log_warn("%s: cannot encode the reply (%s)", gofer_type_name(q.type),
 			 strerror(-e));
+		drop_nodes(&r);
 		gofer_reply_free(&r);
 		if (r.fd >= 0)
 			close(r.fd);

@@ -77,6 +77,21 @@ int goferfs_attach(int chan_fd)
 
 bool gfs_attached(void) { return ch.fd >= 0; }
 
+/* Requests sent, by type: what tests count to prove a path costs no
+ * round trip. */
+static atomic_uint_fast64_t sent[GOFER_TYPE_MAX];
+
+uint64_t goferfs_rpc_count(uint32_t type)
+{
+	return type < GOFER_TYPE_MAX ? atomic_load(&sent[type]) : 0;
+}
+
+static void count(uint32_t type)
+{
+	if (type < GOFER_TYPE_MAX)
+		atomic_fetch_add(&sent[type], 1);
+}
+
 /* Called locked. Wakes every waiter to find the channel dead. */
 static void break_channel(const char *why)
 {
@@ -191,6 +206,7 @@ static int send_msg(const struct gofer_req *q)
 
 	if (e < 0)
 		return e;
+	count(q->type);
 	pthread_mutex_lock(&ch.send_lock);
 	e = gofer_send(ch.fd, buf, len, -1);
 	pthread_mutex_unlock(&ch.send_lock);

@@ -1,8 +1,9 @@
-/* Gofer directories: lookup (one Walk per name; the dentry cache keeps
- * the answer, negative ones too), the calls that change names, and
- * readdir from a listing fetched once and cached in the inode until a
- * name in the directory changes. An open directory keeps the listing it
- * started from, so its positions stay valid across changes. */
+/* Gofer directories: lookup (a name listed with its node costs nothing,
+ * see listing.c; any other is one Walk; the dentry cache keeps the
+ * answer, negative ones too), the calls that change names, and readdir
+ * from a listing fetched once and cached in the inode until a name in
+ * the directory changes. An open directory keeps the listing it started
+ * from, so its positions stay valid across changes. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -13,28 +14,6 @@
 
 #include "sentry/fs/gofer/gofer_internal.h"
 #include "sentry/kernel/creds.h"
-
-struct gfs_dent {
-	uint64_t ino;
-	unsigned type;
-	char *name;
-};
-
-struct gfs_listing {
-	atomic_int refs;
-	size_t n, cap;
-	struct gfs_dent *e;
-};
-
-void gfs_listing_put(struct gfs_listing *l)
-{
-	if (!l || atomic_fetch_sub(&l->refs, 1) != 1)
-		return;
-	for (size_t i = 0; i < l->n; i++)
-		free(l->e[i].name);
-	free(l->e);
-	free(l);
-}
 
 void gfs_invalidate(struct inode *dir)
 {
@@ -48,9 +27,24 @@ void gfs_invalidate(struct inode *dir)
 	gfs_listing_put(l);
 }
 
+/* The node and attributes that came with name in dir's cached listing. */
+static bool take_listed(struct inode *dir, const char *name, uint64_t *node,
+			struct gofer_attr *a)
+{
+	struct gofer_inode *gi = GI(dir);
+	bool ok;
+
+	pthread_mutex_lock(&gi->lock);
+	ok = gi->listing && gfs_listing_take(gi->listing, name, node, a);
+	pthread_mutex_unlock(&gi->lock);
+	return ok;
+}
+
 int gfs_lookup(struct inode *dir, const char *name, struct inode **out)
 {
 	char *names[2] = {(char *)name, NULL};
+	struct gofer_attr a;
+	uint64_t node;
 	struct gofer_req q = {.type = GOFER_WALK, .dir = GI(dir)->node, .names = names,
 			      .nnames = 1};
 	struct gofer_reply r;
@@ -58,6 +52,8 @@ int gfs_lookup(struct inode *dir, const char *name, struct inode **out)
 
 	if (gofer_check_name(name) < 0)
 		return name[0] && strlen(name) > GOFER_NAME_MAX ? -ENAMETOOLONG : -ENOENT;
+	if (take_listed(dir, name, &node, &a))
+		return gfs_inode_new(dir->sb, node, &a, out);
 	e = gfs_rpc(&q, &r);
 	if (e < 0)
 		return e;
@@ -265,63 +261,7 @@ static int gfs_rename(struct inode *odir, const char *oname, struct inode *ndir,
 	return 0;
 }
 
-/* ---- listings ---- */
-
-static int add_dent(struct gfs_listing *l, struct superblock *sb, uint64_t dev,
-		    const struct gofer_dirent *d)
-{
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 64;
-		struct gfs_dent *e = realloc(l->e, cap * sizeof(*e));
-		if (!e)
-			return -ENOMEM;
-		l->e = e;
-		l->cap = cap;
-	}
-	l->e[l->n].name = strdup(d->name);
-	if (!l->e[l->n].name)
-		return -ENOMEM;
-	/* A name's host inode is on the directory's device (for a mount
-	 * point it is the covered directory's, as on the host). */
-	l->e[l->n].ino = gfs_ino(sb, dev, d->ino);
-	l->e[l->n].type = d->type;
-	l->n++;
-	return 0;
-}
-
-/* Every entry, batch by batch, until an empty batch. */
-static int fetch(struct inode *dir, struct gfs_listing **out)
-{
-	struct gofer_req q = {.type = GOFER_GETDENTS, .node = GI(dir)->node};
-	struct gfs_listing *l = calloc(1, sizeof(*l));
-	uint64_t dev = GI(dir)->attr.dev;
-	int e = 0;
-
-	if (!l)
-		return -ENOMEM;
-	atomic_init(&l->refs, 1);
-	for (;;) {
-		struct gofer_reply r;
-		e = gfs_rpc(&q, &r);
-		if (e < 0)
-			break;
-		for (uint32_t i = 0; i < r.ndirents && e == 0; i++)
-			e = add_dent(l, dir->sb, dev, &r.dirents[i]);
-		if (r.ndirents)
-			q.cookie = r.dirents[r.ndirents - 1].next;
-		if (r.ndirents == 0)
-			e = e ? e : 1;
-		gofer_reply_free(&r);
-		if (e)
-			break;
-	}
-	if (e < 0) {
-		gfs_listing_put(l);
-		return e;
-	}
-	*out = l;
-	return 0;
-}
+/* ---- readdir ---- */
 
 /* The listing to iterate: the cached one, or a new fetch; referenced. */
 static int get_listing(struct inode *dir, struct gfs_listing **out)
@@ -334,20 +274,22 @@ static int get_listing(struct inode *dir, struct gfs_listing **out)
 	if (!gi->listing) {
 		/* Fetched unlocked; of two racing fetches the first stays. */
 		pthread_mutex_unlock(&gi->lock);
-		e = fetch(dir, &l);
+		e = gfs_listing_fetch(dir, &l);
 		if (e < 0)
 			return e;
 		pthread_mutex_lock(&gi->lock);
 		if (!gi->listing) {
 			gi->listing = l;
-		} else {
-			gfs_listing_put(l);
+			l = NULL;
 		}
+	} else {
+		l = NULL;
 	}
-	l = gi->listing;
-	atomic_fetch_add(&l->refs, 1);
+	atomic_fetch_add(&gi->listing->refs, 1);
+	*out = gi->listing;
 	pthread_mutex_unlock(&gi->lock);
-	*out = l;
+	/* The loser of a race, put unlocked: it may send Closes. */
+	gfs_listing_put(l);
 	return e;
 }
 

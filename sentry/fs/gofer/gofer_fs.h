@@ -2,7 +2,8 @@
  * process (gofer/protocol.h). Attributes, symlink targets and directory
  * listings are cached in the inodes: the host tree is assumed not to
  * change under a running sandbox (DESIGN.md, "exclusive" access), so a
- * name walked once costs no further round trip. */
+ * name walked once costs no further round trip, and a name listed costs
+ * none at all (ReaddirPlus, listing.c). */
 #ifndef RC_SENTRY_FS_GOFER_GOFER_FS_H
 #define RC_SENTRY_FS_GOFER_GOFER_FS_H
 
@@ -23,5 +24,9 @@ int goferfs_attach(int chan_fd);
  * superblock read-only (it is also when the gofer exports it so). */
 int goferfs_mount(uint32_t index, bool readonly, struct superblock **sb,
 		  struct inode **root);
+
+/* How many requests of a type (enum gofer_type) were sent so far: for
+ * tests and debugging. */
+uint64_t goferfs_rpc_count(uint32_t type);
 
 #endif

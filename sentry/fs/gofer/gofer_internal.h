@@ -1,7 +1,8 @@
 /* Internals of the gofer client filesystem, shared by its files:
  * client.c (the RPC channel), super.c (mounting, statfs, inode numbers),
- * inode.c (lookup, attributes, symlinks), dir.c (names and listings),
- * file.c (regular files and their host fds).
+ * inode.c (lookup, attributes, symlinks), dir.c (names and readdir),
+ * listing.c (fetched listings, READDIRPLUS), file.c (regular files and
+ * their host fds).
  *
  * Locks: gofer_inode.lock (attributes, symlink target, listing) and
  * gfs_fd_lock (host fds of regular files, the idle list) are never held
@@ -46,8 +47,6 @@ struct gofer_sb {
 uint64_t gfs_ino(struct superblock *sb, uint64_t dev, uint64_t ino);
 
 /* ---- inode.c ---- */
-struct gfs_listing;
-
 struct gofer_inode {
 	uint64_t node;            /* the gofer's handle */
 	pthread_mutex_t lock;     /* attr, link, listing */
@@ -86,9 +85,36 @@ extern const struct inode_ops gfs_dir_iops, gfs_file_iops, gfs_symlink_iops,
 	gfs_special_iops;
 extern const struct file_ops gfs_dir_fops, gfs_file_fops;
 
+/* ---- listing.c ---- */
+struct gfs_plus;
+
+struct gfs_dent {
+	uint64_t ino;
+	unsigned type;
+	char *name;
+	struct gfs_plus *plus;    /* node and attributes, until taken */
+};
+
+struct gfs_listing {
+	atomic_int refs;
+	size_t n, cap, nplus;
+	struct gfs_dent *e;
+	uint32_t *index;          /* entries with plus, by name: index + 1 */
+	size_t index_cap;
+};
+
+/* Every entry of dir, the first ones with nodes (ReaddirPlus). */
+int gfs_listing_fetch(struct inode *dir, struct gfs_listing **out);
+/* Drops a reference; the last closes the nodes never taken (it may send
+ * a Close: never call it holding an inode lock). */
+void gfs_listing_put(struct gfs_listing *l);
+/* The node and attributes listed for name, taken (true), or false: walk
+ * it. Called with the directory's lock held. */
+bool gfs_listing_take(struct gfs_listing *l, const char *name, uint64_t *node,
+		      struct gofer_attr *a);
+
 /* ---- dir.c ---- */
 int gfs_lookup(struct inode *dir, const char *name, struct inode **out);
-void gfs_listing_put(struct gfs_listing *l);
 /* Forgets dir's cached listing (its names changed). */
 void gfs_invalidate(struct inode *dir);
 
