@@ -305,9 +305,17 @@ int run_flags_parse(int argc, char **argv, struct run_options *o)
 			r = 1;
 			goto out;
 		default:
-			if (optopt)
-				fprintf(stderr, "runsc-c: run: bad or incomplete flag -%c\n", optopt);
-			else
+			if (optopt) {
+				/* Name the flag as it was given, not getopt's
+				 * letter for it. */
+				const char *given = argv[optind - 1];
+				if (given[0] == '-' && given[1] != '-')
+					fprintf(stderr, "runsc-c: run: unknown flag '%s'\n", given);
+				else
+					fprintf(stderr, "runsc-c: run: flag '%s' %s\n", given,
+						strchr(given, '=') ? "takes no value"
+								   : "needs a value");
+			} else
 				fprintf(stderr, "runsc-c: run: unknown flag '%s'\n", argv[optind - 1]);
 			r = 2;
 			goto out;

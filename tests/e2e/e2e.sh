@@ -144,6 +144,12 @@ bad-flags)
 	grep -q "unknown platform 'nosuch'" "$tmp/err" || fail "stderr: $(cat "$tmp/err")"
 	run 2 run
 	run 2 run --no-such-flag -- $BB true
+	run 2 run --strace=yes -- $BB true
+	grep -q "flag '--strace=yes' takes no value" "$tmp/err" || fail "stderr: $(cat "$tmp/err")"
+	run 2 run --root
+	grep -q "flag '--root' needs a value" "$tmp/err" || fail "stderr: $(cat "$tmp/err")"
+	run 2 run -z -- $BB true
+	grep -q "unknown flag '-z'" "$tmp/err" || fail "stderr: $(cat "$tmp/err")"
 	run 2 no-such-command ;;
 signal-sleep)
 	# kill -TERM of runsc-c reaches the program: blocked in the sentry.
