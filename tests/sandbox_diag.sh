@@ -7,7 +7,7 @@
 #   sandbox_diag.sh PID
 #   sandbox_diag.sh --watch PARENT SECONDS OUT
 #       after SECONDS, if PARENT still has children (other than this
-#       watcher), writes their report to OUT and kills them.
+#       watcher), writes their report to OUT ("-": stdout) and kills them.
 set -u
 usage() {
 	echo "usage: $0 PID | --watch PARENT SECONDS OUT" >&2
@@ -36,7 +36,7 @@ report() {
 	*" boot "*)
 		if command -v gdb >/dev/null; then
 			echo "  -- sentry stacks (gdb)"
-			timeout 8 gdb -p "$p" -batch -nx -ex "thread apply all bt 12" 2>/dev/null |
+			timeout 5 gdb -p "$p" -batch -nx -ex "thread apply all bt 12" 2>/dev/null |
 				grep -E '^(Thread|#)' | cut -c1-160 | sed 's/^/    /'
 		fi ;;
 	esac
@@ -46,15 +46,28 @@ if [ "${1:-}" = --watch ]; then
 	[ $# -eq 4 ] || usage
 	sleep "$3"
 	kids=$(cat /proc/"$2"/task/*/children 2>/dev/null)
+	# The report first (the hung state), then the kill, then the
+	# report out: OUT "-" is our stdout, which the runner's runner
+	# reads even if it kills the runner.
+	rep=$(mktemp) || exit 1
 	for k in $kids; do
 		[ "$k" = $$ ] && continue
 		echo "TIMEOUT after $3 s: what the processes wait for"
 		for p in $(descendants "$k"); do
 			report "$p"
 		done
+	done >"$rep" 2>&1
+	for k in $kids; do
+		[ "$k" = $$ ] && continue
 		pkill -KILL -P "$k"
 		kill -KILL "$k"
-	done >"$4" 2>&1
+	done
+	if [ "$4" = - ]; then
+		cat "$rep"
+	else
+		cat "$rep" >"$4"
+	fi
+	rm -f "$rep"
 	exit 0
 fi
 [ $# -eq 1 ] || usage

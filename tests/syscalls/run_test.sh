@@ -45,17 +45,13 @@ ulimit -c 0 2>/dev/null
 # process and thread of the sandbox waits before it is killed. The
 # program runs in the foreground: a background job of a script would
 # start with SIGINT and SIGQUIT ignored.
-"$(dirname "$0")/../sandbox_diag.sh" --watch $$ "${RUNSC_TEST_LIMIT:-20}" "$tmp/diag" \
-	</dev/null >/dev/null 2>&1 &
+"$(dirname "$0")/../sandbox_diag.sh" --watch $$ "${RUNSC_TEST_LIMIT:-15}" - </dev/null &
 dog=$!
 "$@" </dev/null >"$tmp/stdout" 2>"$tmp/stderr"
 status=$?
 pkill -P "$dog" 2>/dev/null
 kill "$dog" 2>/dev/null
 wait "$dog" 2>/dev/null
-if [ -s "$tmp/diag" ]; then
-	cat "$tmp/diag"
-fi
 
 if [ "$status" -ne "$expected" ]; then
 	echo "FAIL ($mode): $*"
