@@ -21,15 +21,20 @@ descendants() {
 	done
 }
 
+# Reads a /proc file, giving up after a second: some (cmdline, stack,
+# syscall) wait on locks of the process they describe, which a hung
+# process may hold.
+rd() { timeout 1 cat "$1" 2>/dev/null; }
+
 report() {
 	p=$1
 	[ -d /proc/"$p" ] || return
-	echo "== pid $p ($(cat /proc/"$p"/comm 2>/dev/null)): $(tr '\0' ' ' </proc/"$p"/cmdline 2>/dev/null | cut -c1-120)"
+	echo "== pid $p ($(rd /proc/"$p"/comm)): $(rd /proc/"$p"/cmdline | tr '\0' ' ' | cut -c1-120)"
 	for t in /proc/"$p"/task/*; do
 		tid=${t##*/}
-		st=$(sed 's/.*) //' "$t"/stat 2>/dev/null | cut -d' ' -f1)
-		echo "  tid $tid state $st wchan $(cat "$t"/wchan 2>/dev/null) syscall $(cut -d' ' -f1-3 "$t"/syscall 2>/dev/null)"
-		sed 's/^/      /' "$t"/stack 2>/dev/null | head -8
+		st=$(rd "$t"/stat | sed 's/.*) //' | cut -d' ' -f1)
+		echo "  tid $tid state $st wchan $(rd "$t"/wchan) syscall $(rd "$t"/syscall | cut -d' ' -f1-3)"
+		rd "$t"/stack | head -8 | sed 's/^/      /'
 	done
 	# The sentry's own threads, in user space: where its locks are held.
 	case $(tr '\0' ' ' </proc/"$p"/cmdline 2>/dev/null) in
@@ -52,6 +57,10 @@ if [ "${1:-}" = --watch ]; then
 	rep=$(mktemp) || exit 1
 	for k in $kids; do
 		[ "$k" = $$ ] && continue
+		# Said at once, in case the report itself gets stuck.
+		if [ "$4" = - ]; then
+			echo "TIMEOUT after $3 s: pid $k still runs; collecting what it waits for"
+		fi
 		echo "TIMEOUT after $3 s: what the processes wait for"
 		for p in $(descendants "$k"); do
 			report "$p"
