@@ -20,6 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "lib/fdpass.h"
 #include "lib/log.h"
 #include "platform/ptrace/ptrace_impl.h"
 #include "platform/stub.h"
@@ -256,22 +257,5 @@ pid_t ptrace_factory_fork(void)
 
 int ptrace_factory_send_fd(int fd)
 {
-	char byte = 0;
-	struct iovec iov = {&byte, 1};
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} cm;
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1,
-			    .msg_control = cm.buf, .msg_controllen = sizeof(cm.buf)};
-	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-
-	memset(&cm, 0, sizeof(cm));
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	if (sendmsg(factory_sock, &mh, MSG_NOSIGNAL) < 0)
-		return -errno;
-	return 0;
+	return fdpass_send(factory_sock, &fd, 1);
 }

@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "lib/fdpass.h"
 #include "lib/log.h"
 #include "platform/ptrace/ptrace_impl.h"
 #include "platform/stub.h"
@@ -109,22 +110,7 @@ static void pt_ctx_free(struct platform_ctx *pc)
 
 static int send_fd(int sock, int fd)
 {
-	char byte = 0;
-	struct iovec iov = {&byte, 1};
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} cm;
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1,
-			    .msg_control = cm.buf, .msg_controllen = sizeof(cm.buf)};
-	struct cmsghdr *h = CMSG_FIRSTHDR(&mh);
-
-	memset(&cm, 0, sizeof(cm));
-	h->cmsg_level = SOL_SOCKET;
-	h->cmsg_type = SCM_RIGHTS;
-	h->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(h), &fd, sizeof(int));
-	return sendmsg(sock, &mh, MSG_NOSIGNAL) < 0 ? -errno : 0;
+	return fdpass_send(sock, &fd, 1);
 }
 
 /* Gives a new stub a control channel of its own in place of the one it

@@ -36,6 +36,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "lib/fdpass.h"
 #include "lib/log.h"
 #include "platform/systrap/systrap_impl.h"
 
@@ -334,23 +335,8 @@ fail:
  * recvmsg. */
 static int send_fds(int sock, int a, int b)
 {
-	char byte = 0;
 	int fds[2] = {a, b};
-	struct iovec iov = {&byte, 1};
-	union {
-		char buf[CMSG_SPACE(sizeof(fds))];
-		struct cmsghdr align;
-	} cm;
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1,
-			    .msg_control = cm.buf, .msg_controllen = sizeof(cm.buf)};
-	struct cmsghdr *h = CMSG_FIRSTHDR(&mh);
-
-	memset(&cm, 0, sizeof(cm));
-	h->cmsg_level = SOL_SOCKET;
-	h->cmsg_type = SCM_RIGHTS;
-	h->cmsg_len = CMSG_LEN(sizeof(fds));
-	memcpy(CMSG_DATA(h), fds, sizeof(fds));
-	return sendmsg(sock, &mh, MSG_NOSIGNAL) < 0 ? -errno : 0;
+	return fdpass_send(sock, fds, 2);
 }
 
 int systrap_as_fork(struct platform_ctx *pc, struct platform_child **out)

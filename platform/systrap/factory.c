@@ -17,6 +17,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "lib/fdpass.h"
 #include "lib/log.h"
 #include "platform/stub.h"
 #include "platform/systrap/systrap_impl.h"
@@ -154,26 +155,9 @@ int systrap_factory_start(void)
 
 int systrap_factory_spawn(int chan, int memfd)
 {
-	char byte = 0;
 	int fds[2] = {chan, memfd};
-	struct iovec iov = {&byte, 1};
-	union {
-		char buf[CMSG_SPACE(sizeof(fds))];
-		struct cmsghdr align;
-	} cm;
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1,
-			    .msg_control = cm.buf, .msg_controllen = sizeof(cm.buf)};
-	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-
-	memset(&cm, 0, sizeof(cm));
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(fds));
-	memcpy(CMSG_DATA(c), fds, sizeof(fds));
 	/* One datagram: the factory takes requests one at a time, in order. */
-	if (sendmsg(factory_sock, &mh, MSG_NOSIGNAL) < 0)
-		return -errno;
-	return 0;
+	return fdpass_send(factory_sock, fds, 2);
 }
 
 int systrap_factory_alive(void)

@@ -36,6 +36,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/fdpass.h"
 #include "lib/log.h"
 #include "platform/stub.h"
 #include "platform/systrap/systrap_impl.h"
@@ -516,23 +517,7 @@ static long st_as_mmap(struct platform_as *pas, uint64_t addr, uint64_t len,
 		return systrap_run_cmd(c, CMD_SYSCALL, __NR_mmap, addr, len, (uint64_t)prot,
 			       (uint64_t)flags, (uint64_t)-1, off);
 	pthread_mutex_lock(&as->fd_lock);
-	{
-		char byte = 0;
-		struct iovec iov = {&byte, 1};
-		union {
-			char buf[CMSG_SPACE(sizeof(int))];
-			struct cmsghdr align;
-		} cm;
-		struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1,
-				    .msg_control = cm.buf, .msg_controllen = sizeof(cm.buf)};
-		struct cmsghdr *h = CMSG_FIRSTHDR(&mh);
-		memset(&cm, 0, sizeof(cm));
-		h->cmsg_level = SOL_SOCKET;
-		h->cmsg_type = SCM_RIGHTS;
-		h->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(h), &fd, sizeof(int));
-		r = sendmsg(as->sock, &mh, MSG_NOSIGNAL) < 0 ? -errno : 0;
-	}
+	r = fdpass_send(as->sock, &fd, 1);
 	if (r == 0)
 		r = systrap_run_cmd(c, CMD_MMAP_FD, __NR_mmap, addr, len, (uint64_t)prot,
 			    (uint64_t)flags, 0, off);
