@@ -90,14 +90,17 @@ int cmd_run(int argc, char **argv)
 		return 126;
 	}
 	{
-		struct sigaction sa;
+		static const int fwd[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+		struct sigaction sa, old;
 		memset(&sa, 0, sizeof(sa));
 		sa.sa_handler = on_signal;
 		sa.sa_flags = SA_RESTART;
-		sigaction(SIGINT, &sa, NULL);
-		sigaction(SIGTERM, &sa, NULL);
-		sigaction(SIGHUP, &sa, NULL);
-		sigaction(SIGQUIT, &sa, NULL);
+		/* A signal we were started with ignored stays ignored, not
+		 * forwarded: `nohup runsc-c run ...` survives a hangup, and
+		 * a background job of a script is not stopped by ^C. */
+		for (size_t i = 0; i < sizeof(fwd) / sizeof(fwd[0]); i++)
+			if (sigaction(fwd[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+				sigaction(fwd[i], &sa, NULL);
 		sa.sa_handler = SIG_IGN;
 		sigaction(SIGPIPE, &sa, NULL);
 	}

@@ -5,12 +5,14 @@
 # hang in CI leaves evidence of where it hangs.
 #
 #   sandbox_diag.sh PID
-#   sandbox_diag.sh --watch PARENT SECONDS OUT
-#       after SECONDS, if PARENT still has children (other than this
-#       watcher), writes their report to OUT ("-": stdout) and kills them.
+#   sandbox_diag.sh --watch PARENT SECONDS OUT ALIVE
+#       waits until the fifo ALIVE has no writer left (the runner is
+#       done) or SECONDS pass; in the second case, if PARENT still has
+#       children (other than this watcher), writes their report to OUT
+#       ("-": stdout) and kills them.
 set -u
 usage() {
-	echo "usage: $0 PID | --watch PARENT SECONDS OUT" >&2
+	echo "usage: $0 PID | --watch PARENT SECONDS OUT ALIVE" >&2
 	exit 2
 }
 
@@ -48,8 +50,13 @@ report() {
 }
 
 if [ "${1:-}" = --watch ]; then
-	[ $# -eq 4 ] || usage
-	sleep "$3"
+	[ $# -eq 5 ] || usage
+	# The runner closing its end of ALIVE ends the watch at once, with
+	# no signal to us: a signal can land before this shell is ready for
+	# it and leave the runner waiting for the whole limit.
+	if timeout "$3" cat "$5" >/dev/null 2>&1; then
+		exit 0
+	fi
 	kids=$(cat /proc/"$2"/task/*/children 2>/dev/null)
 	# The report first (the hung state), then the kill, then the
 	# report out: OUT "-" is our stdout, which the runner's runner

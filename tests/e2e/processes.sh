@@ -197,9 +197,17 @@ EOF
 ctrl-c)
 	# ^C (SIGINT to runsc-c) reaches the program's process group: the
 	# shell and the sleep it waits for both die of it, as in a terminal.
+	# A background job of this script starts with SIGINT ignored, which
+	# runsc-c respects; env gives it the foreground's default actions.
+	# HUP: started ignored (nohup), it is not forwarded and the program
+	# lives on until TERM.
 	need $BB busybox-static
-	for sig in INT TERM; do
-		"$R" run --platform="$P" -- $BB sh -c 'echo started; sleep 100; echo after' \
+	for sig in INT TERM HUP; do
+		case $sig in
+		HUP) pre=--ignore-signal=HUP ;;
+		*) pre=--default-signal=INT,QUIT ;;
+		esac
+		env $pre "$R" run --platform="$P" -- $BB sh -c 'echo started; sleep 100; echo after' \
 			</dev/null >"$tmp/out" 2>"$tmp/err" &
 		pid=$!
 		i=0
@@ -209,9 +217,15 @@ ctrl-c)
 		done
 		sleep 0.2
 		kill -$sig $pid
+		if [ $sig = HUP ]; then
+			# Still running a moment later; TERM then ends it.
+			sleep 0.5
+			kill -0 $pid 2>/dev/null || fail "SIGHUP ignored at start still ended the sandbox"
+			kill -TERM $pid
+		fi
 		wait $pid
 		st=$?
-		case $sig in INT) want=130 ;; TERM) want=143 ;; esac
+		case $sig in INT) want=130 ;; *) want=143 ;; esac
 		[ $st -eq $want ] || fail "SIG$sig: exited $st, want $want; $(cat "$tmp/err")"
 		expect_out started
 	done ;;

@@ -1085,6 +1085,12 @@ static const struct {
 int main(int argc, char **argv)
 {
 	self = argv[0];
+	/* A runner started as a background job of a shell passes SIGINT
+	 * and SIGQUIT ignored, nohup SIGHUP; the statuses checked here are
+	 * the default actions'. */
+	for (int sig = 1; sig < SIGRTMIN; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			signal(sig, SIG_DFL);
 	if (argc == 2 && !strcmp(argv[1], "pause")) {
 		for (;;)
 			pause();

@@ -41,17 +41,21 @@ trap 'rm -rf "$tmp"' EXIT
 # Tests that die by a signal must not leave core files behind.
 ulimit -c 0 2>/dev/null
 
-# A watchdog ahead of meson's 30 s timeout (with time for gdb): a hang prints where every
-# process and thread of the sandbox waits before it is killed. The
-# program runs in the foreground: a background job of a script would
-# start with SIGINT and SIGQUIT ignored.
-"$(dirname "$0")/../sandbox_diag.sh" --watch $$ "${RUNSC_TEST_LIMIT:-15}" - </dev/null &
+# A watchdog ahead of meson's 30 s timeout (with time for gdb): a hang
+# prints where every process and thread of the sandbox waits before it
+# is killed. It watches until we close our end of the fifo "alive" (an
+# exit of ours closes it too). The program runs in the foreground: a
+# background job of a script would start with SIGINT and SIGQUIT ignored.
+mkfifo "$tmp/alive" || exit 2
+"$(dirname "$0")/../sandbox_diag.sh" --watch $$ "${RUNSC_TEST_LIMIT:-15}" - "$tmp/alive" </dev/null &
 dog=$!
-"$@" </dev/null >"$tmp/stdout" 2>"$tmp/stderr"
+# Write-only: the open waits for the watchdog to open its end, so our
+# close is sure to reach it as an end of file.
+exec 9>"$tmp/alive"
+"$@" </dev/null >"$tmp/stdout" 2>"$tmp/stderr" 9>&-
 status=$?
-pkill -P "$dog" 2>/dev/null
-kill "$dog" 2>/dev/null
-wait "$dog" 2>/dev/null
+exec 9>&-
+wait "$dog"
 
 if [ "$status" -ne "$expected" ]; then
 	echo "FAIL ($mode): $*"
