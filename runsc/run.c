@@ -95,11 +95,14 @@ int cmd_run(int argc, char **argv)
 		memset(&sa, 0, sizeof(sa));
 		sa.sa_handler = on_signal;
 		sa.sa_flags = SA_RESTART;
-		/* A signal we were started with ignored stays ignored, not
-		 * forwarded: `nohup runsc-c run ...` survives a hangup, and
-		 * a background job of a script is not stopped by ^C. */
+		/* SIGHUP we were started with ignored stays ignored, not
+		 * forwarded: `nohup runsc-c run ...` survives a hangup. The
+		 * others are forwarded even then (as Go's signal.Notify does
+		 * for docker and runsc): a script that starts us in the
+		 * background, which ignores SIGINT, still stops us with it. */
 		for (size_t i = 0; i < sizeof(fwd) / sizeof(fwd[0]); i++)
-			if (sigaction(fwd[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+			if (fwd[i] != SIGHUP ||
+			    (sigaction(fwd[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN))
 				sigaction(fwd[i], &sa, NULL);
 		sa.sa_handler = SIG_IGN;
 		sigaction(SIGPIPE, &sa, NULL);

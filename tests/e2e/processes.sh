@@ -197,16 +197,12 @@ EOF
 ctrl-c)
 	# ^C (SIGINT to runsc-c) reaches the program's process group: the
 	# shell and the sleep it waits for both die of it, as in a terminal.
-	# A background job of this script starts with SIGINT ignored, which
-	# runsc-c respects; env gives it the foreground's default actions.
-	# HUP: started ignored (nohup), it is not forwarded and the program
-	# lives on until TERM.
+	# HUP: started with it ignored (nohup), runsc-c does not forward it
+	# and the program lives on until TERM.
 	need $BB busybox-static
 	for sig in INT TERM HUP; do
-		case $sig in
-		HUP) pre=--ignore-signal=HUP ;;
-		*) pre=--default-signal=INT,QUIT ;;
-		esac
+		pre=
+		[ $sig = HUP ] && pre=--ignore-signal=HUP
 		env $pre "$R" run --platform="$P" -- $BB sh -c 'echo started; sleep 100; echo after' \
 			</dev/null >"$tmp/out" 2>"$tmp/err" &
 		pid=$!
