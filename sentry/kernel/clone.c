@@ -250,12 +250,7 @@ long do_clone(struct task *t, const struct clone_params *cp)
 		c->mm = t->mm;
 		r = platform->thread_new(t->ctx, &cs->pc);
 	} else {
-		r = platform->as_fork(t->ctx, &cs->pc);
-		if (r == 0) {
-			c->mm = mm_fork(t->mm);
-			if (!c->mm)
-				r = -ENOMEM;
-		}
+		r = mm_fork(t->mm, t->ctx, &cs->pc, &c->mm);
 	}
 	if (r < 0)
 		goto fail;

@@ -21,13 +21,23 @@ struct mm *mm_new(struct platform_as *as)
 
 void mm_get(struct mm *mm) { atomic_fetch_add(&mm->refs, 1); }
 
-struct mm *mm_fork(struct mm *from)
+int mm_fork(struct mm *from, struct platform_ctx *ctx, struct platform_child **child,
+	    struct mm **out)
 {
 	struct mm *mm = mm_new(NULL);
+	int r;
 
+	*child = NULL;
 	if (!mm)
-		return NULL;
+		return -ENOMEM;
+	/* The host copy and ours are made under the lock, as Linux's
+	 * dup_mmap holds mmap_lock: another thread's mmap, munmap or site
+	 * patch (whose int3 the copy would keep) lands in both or neither. */
 	pthread_mutex_lock(&from->lock);
+	r = platform->as_fork(ctx, child);
+	if (r < 0)
+		goto fail;
+	r = -ENOMEM;
 	mm->brk_start = from->brk_start;
 	mm->brk = from->brk;
 	mm->mmap_base = from->mmap_base;
@@ -53,11 +63,12 @@ struct mm *mm_fork(struct mm *from)
 	if (mm_patch_fork(mm, from) < 0)
 		goto fail;
 	pthread_mutex_unlock(&from->lock);
-	return mm;
+	*out = mm;
+	return 0;
 fail:
 	pthread_mutex_unlock(&from->lock);
 	mm_put(mm);
-	return NULL;
+	return r;
 }
 
 void mm_put(struct mm *mm)

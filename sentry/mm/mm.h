@@ -57,8 +57,12 @@ struct mm {
 
 struct mm *mm_new(struct platform_as *as);
 void mm_get(struct mm *mm);
-/* A copy of the bookkeeping for a forked address space (as set later). */
-struct mm *mm_fork(struct mm *from);
+/* fork(): the host copy of ctx's address space (platform as_fork; the
+ * stopped child in *child) and the copy of from's bookkeeping (*out, its
+ * as set later), made together under from->lock. On failure *child may
+ * still need child_abandon. */
+int mm_fork(struct mm *from, struct platform_ctx *ctx, struct platform_child **child,
+	    struct mm **out);
 void mm_put(struct mm *mm);
 
 /* VMA set operations (vma.c); callers hold mm->lock. */

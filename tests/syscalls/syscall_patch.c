@@ -22,6 +22,7 @@
 #include <time.h>
 #include <ucontext.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
@@ -420,6 +421,73 @@ static void test_vfork(void)
 	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 7);
 }
 
+/* fork while sites are being rewritten: a child must never inherit a
+ * half-made rewrite (the int3 of one in progress). getuid sites, fresh:
+ * none has trapped before this test. */
+#define UID_FN(n)                                                             \
+	__attribute__((noinline)) static long uidsite_##n(void)               \
+	{                                                                     \
+		long r;                                                       \
+		__asm__ volatile("mov $102, %%eax\n\tsyscall"                 \
+				 : "=a"(r) : : "rcx", "r11", "memory");       \
+		return r;                                                     \
+	}
+#define UID_FN4(n) UID_FN(n##0) UID_FN(n##1) UID_FN(n##2) UID_FN(n##3)
+UID_FN4(1) UID_FN4(2) UID_FN4(3) UID_FN4(4) UID_FN4(5) UID_FN4(6) UID_FN4(7) UID_FN4(8)
+#define UID_REF4(n) uidsite_##n##0, uidsite_##n##1, uidsite_##n##2, uidsite_##n##3
+static long (*const uidsites[])(void) = {UID_REF4(1), UID_REF4(2), UID_REF4(3), UID_REF4(4),
+					 UID_REF4(5), UID_REF4(6), UID_REF4(7), UID_REF4(8)};
+enum { NUID = sizeof(uidsites) / sizeof(uidsites[0]) };
+static atomic_int uid_sites_done;
+static atomic_bool uid_forks_done;
+
+static void *uid_forker(void *arg)
+{
+	long uid = (long)(intptr_t)arg, bad = 0, forks = 0;
+
+	while (!atomic_load(&uid_forks_done) || forks < 8) {
+		int upto = atomic_load(&uid_sites_done), st;
+		pid_t pid = fork();
+		if (pid == 0) {
+			/* Every site, the one being rewritten too. */
+			long r = 0;
+			for (int i = 0; i < NUID; i++)
+				r |= uidsites[i]() != uid;
+			_exit(r ? 1 : 0);
+		}
+		if (pid < 0 || waitpid(pid, &st, 0) != pid || st != 0) {
+			if (bad++ < 3)
+				fprintf(stderr, "fork child (sites done %d): status %#x\n", upto,
+					pid < 0 ? -1 : st);
+		}
+		forks++;
+	}
+	return (void *)bad;
+}
+
+static void test_fork_while_patching(void)
+{
+	long uid = getuid();
+	pthread_t th;
+	void *bad = (void *)1;
+
+	atomic_store(&uid_sites_done, 0);
+	atomic_store(&uid_forks_done, false);
+	CHECK_EQ(pthread_create(&th, NULL, uid_forker, (void *)(intptr_t)uid), 0);
+	for (int i = 0; i < NUID; i++) {
+		/* 16 traps each (PATCH_AFTER): the last one rewrites the
+		 * site while the other thread forks. */
+		for (int k = 0; k < 16; k++)
+			if (uidsites[i]() != uid)
+				FAIL("uid site %d", i);
+		atomic_store(&uid_sites_done, i + 1);
+		spin_us(300);
+	}
+	atomic_store(&uid_forks_done, true);
+	CHECK_EQ(pthread_join(th, &bad), 0);
+	CHECK(bad == NULL);
+}
+
 static void *gs_thread(void *arg)
 {
 	static unsigned char area[4096];
@@ -460,6 +528,7 @@ int main(void)
 	test_sigreturn();
 	test_restart();
 	test_vfork();
+	test_fork_while_patching();
 	test_gs();
 	return check_exit();
 }
