@@ -30,7 +30,11 @@
 #include "check.h"
 
 #define NO_SUCH_PID 0x3ffffff0
-#define ODD_UID 54321 /* a user no other process on the host runs as */
+/* A user no other process on the host runs as, also not this test's
+ * other builds running at the same time (natively RLIMIT_NPROC counts
+ * the whole host's processes of the uid): one per test process. */
+#define ODD_UID ((uid_t)(1000000 + main_pid))
+static pid_t main_pid;
 
 static const char *self;
 /* Shared with every child: MAP_SHARED survives fork. */
@@ -1085,6 +1089,7 @@ static const struct {
 int main(int argc, char **argv)
 {
 	self = argv[0];
+	main_pid = getpid();
 	/* A runner started as a background job of a shell passes SIGINT
 	 * and SIGQUIT ignored, nohup SIGHUP; the statuses checked here are
 	 * the default actions'. */

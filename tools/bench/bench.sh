@@ -119,3 +119,18 @@ whole python-import ms wall_ms /usr/bin/python3 -c 'import json, os'
 whole gcc-c-hello ms wall_ms /usr/bin/gcc -c "$tmp/hello.c" -o /tmp/bench-hello.o
 whole du-usr-include ms wall_ms /usr/bin/du -s /usr/include
 rm -f /tmp/bench-hello.o
+
+# What a trapped call costs the host alone: SIGSYS to a handler that only
+# sets rax, no sentry. An unpatched call cannot be cheaper than this.
+rm -f "$tmp"/g "$tmp"/seccomp "$tmp"/sud
+for _ in $(seq "$N"); do
+	"$B/tools/bench/getpid" 20000 >>"$tmp/g"
+	"$B/tools/bench/sigsys_floor" seccomp 20000 >>"$tmp/seccomp"
+	"$B/tools/bench/sigsys_floor" sud 20000 >>"$tmp/sud" 2>/dev/null || echo 0 >>"$tmp/sud"
+done
+g=$(median <"$tmp/g")
+sc=$(median <"$tmp/seccomp")
+sud=$(median <"$tmp/sud")
+echo "host floor of one trapped call (SIGSYS to a handler that sets rax, no sandbox):"
+echo "  seccomp RET_TRAP $sc ns ($(ratio "$sc" "$g") native getpid $g ns);" \
+	"Syscall User Dispatch $sud ns ($(ratio "$sud" "$g"))"
