@@ -69,7 +69,7 @@ static uint64_t now_ns(void)
  * was preempted only looks slower. */
 static unsigned calibrate_spin(unsigned spin_us)
 {
-	enum { ROUNDS = 1000, TRIES = 5 };
+	enum { ROUNDS = 500, TRIES = 3 };
 	uint64_t best = UINT64_MAX;
 
 	for (int t = 0; t < TRIES; t++) {
