@@ -41,9 +41,9 @@ trap 'rm -rf "$tmp"' EXIT
 # Tests that die by a signal must not leave core files behind.
 ulimit -c 0 2>/dev/null
 
-# A watchdog ahead of meson's 30 s timeout (with time for gdb): a hang
-# prints where every process and thread of the sandbox waits before it
-# is killed. It watches until we close our end of the fifo "alive" (an
+# A watchdog well ahead of meson's timeout (meson.build says why it is
+# long): a hang prints where every process and thread of the sandbox
+# waits before it is killed. It watches until we close our end of the fifo "alive" (an
 # exit of ours closes it too). The program runs in the foreground: a
 # background job of a script would start with SIGINT and SIGQUIT ignored.
 mkfifo "$tmp/alive" || exit 2
