@@ -12,7 +12,6 @@
 #include <errno.h>
 #include <linux/futex.h>
 #include <pthread.h>
-#include <sched.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -49,10 +48,15 @@ static int waiters_on(uint32_t *w, uint32_t v, int private)
 
 static void wait_queued(uint32_t *w, uint32_t v, int private, int n)
 {
+	/* A sleep, not a yield: on a loaded machine a new thread may not
+	 * run for many yields. The bound is a count of sleeps (at least
+	 * 10 s of them), so a machine that stands still does not trip it. */
+	const struct timespec pause = {0, 50 * 1000};
+
 	for (int i = 0; i < 200000; i++) {
 		if (waiters_on(w, v, private) >= n)
 			return;
-		sched_yield();
+		nanosleep(&pause, NULL);
 	}
 	FAIL("no %d waiter(s) on the word", n);
 }
