@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lib/wire.h"
@@ -864,7 +865,7 @@ int gofer_send(int sock, const void *buf, size_t len, int fd)
 	}
 }
 
-ssize_t gofer_recv(int sock, void *buf, size_t cap, int *fd)
+static ssize_t recv_one(int sock, void *buf, size_t cap, int *fd, int flags)
 {
 	/* Room for more fds than allowed, so extra ones arrive (and are
 	 * closed) instead of being dropped silently by the kernel. */
@@ -880,7 +881,7 @@ ssize_t gofer_recv(int sock, void *buf, size_t cap, int *fd)
 
 	*fd = -1;
 	do
-		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC | flags);
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return -errno;
@@ -905,4 +906,32 @@ ssize_t gofer_recv(int sock, void *buf, size_t cap, int *fd)
 	if (nfds)
 		*fd = fds[0];
 	return n;
+}
+
+ssize_t gofer_recv(int sock, void *buf, size_t cap, int *fd)
+{
+	return recv_one(sock, buf, cap, fd, 0);
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+ssize_t gofer_recv_spin(int sock, void *buf, size_t cap, int *fd, unsigned spin_us)
+{
+	uint64_t end = spin_us ? now_ns() + spin_us * 1000ULL : 0;
+	ssize_t n;
+
+	while (end) {
+		n = recv_one(sock, buf, cap, fd, MSG_DONTWAIT);
+		if (n != -EAGAIN && n != -EWOULDBLOCK)
+			return n;
+		if (now_ns() >= end)
+			break;
+		__builtin_ia32_pause();
+	}
+	return recv_one(sock, buf, cap, fd, 0);
 }

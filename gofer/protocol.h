@@ -176,5 +176,9 @@ const char *gofer_type_name(uint32_t type);
  * one fd: fds that came are closed), or -errno. *fd is -1 if none came. */
 int gofer_send(int sock, const void *buf, size_t len, int fd);
 ssize_t gofer_recv(int sock, void *buf, size_t cap, int *fd);
+/* gofer_recv that first polls for up to spin_us: a reply or request due
+ * within microseconds then costs no sleep and no cross-CPU wakeup (an
+ * IPI, a VM exit in a VM). */
+ssize_t gofer_recv_spin(int sock, void *buf, size_t cap, int *fd, unsigned spin_us);
 
 #endif

@@ -7,10 +7,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "gofer/protocol.h"
@@ -491,6 +493,51 @@ UTest(protocol, getdents_count_bounded_by_message)
 }
 
 /* ---- the channel ---- */
+
+struct late_send {
+	int sock;
+	const char *msg;
+};
+
+/* Sends once the receiver has surely given up polling (its 1 us spin is
+ * long over after 20 ms): the spinning receive must then block. */
+static void *send_late(void *arg)
+{
+	struct late_send *l = arg;
+	struct timespec ts = {0, 20 * 1000 * 1000};
+
+	nanosleep(&ts, NULL);
+	gofer_send(l->sock, l->msg, strlen(l->msg), -1);
+	return NULL;
+}
+
+UTest(protocol, channel_recv_spin)
+{
+	int sv[2], fd;
+	uint8_t buf[64];
+	pthread_t th;
+	struct late_send l;
+
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
+	/* Already there: taken while polling, its fd too. */
+	cr_assert_eq(gofer_send(sv[0], "now", 3, 0), 0);
+	cr_assert_eq(gofer_recv_spin(sv[1], buf, sizeof(buf), &fd, 50), 3);
+	cr_assert_geq(fd, 0);
+	close(fd);
+	/* Late: the poll gives up and the receive blocks until it comes. */
+	l = (struct late_send){sv[0], "later"};
+	cr_assert_eq(pthread_create(&th, NULL, send_late, &l), 0);
+	cr_assert_eq(gofer_recv_spin(sv[1], buf, sizeof(buf), &fd, 1), 5);
+	cr_assert_eq(fd, -1);
+	cr_assert_eq(memcmp(buf, "later", 5), 0);
+	pthread_join(th, NULL);
+	/* No spin at all is a plain receive; the framing rules hold. */
+	cr_assert_eq(send(sv[0], "toolong", 7, 0), 7);
+	cr_assert_eq(gofer_recv_spin(sv[1], buf, 4, &fd, 0), -EPROTO);
+	close(sv[0]);
+	cr_assert_eq(gofer_recv_spin(sv[1], buf, sizeof(buf), &fd, 50), 0);
+	close(sv[1]);
+}
 
 UTest(protocol, channel_datagrams_and_fds)
 {
