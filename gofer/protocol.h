@@ -180,5 +180,8 @@ ssize_t gofer_recv(int sock, void *buf, size_t cap, int *fd);
  * within microseconds then costs no sleep and no cross-CPU wakeup (an
  * IPI, a VM exit in a VM). */
 ssize_t gofer_recv_spin(int sock, void *buf, size_t cap, int *fd, unsigned spin_us);
+/* How long each side polls the channel: a request's work in the gofer,
+ * or the sentry's next request after a reply, is mostly shorter. */
+#define GOFER_POLL_US 20u
 
 #endif

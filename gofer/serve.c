@@ -136,7 +136,7 @@ int gofer_serve(struct gofer_state *g)
 		return -ENOMEM;
 	for (;;) {
 		int fd;
-		ssize_t n = gofer_recv_spin(g->chan, buf, GOFER_MSG_MAX, &fd, 20);
+		ssize_t n = gofer_recv_spin(g->chan, buf, GOFER_MSG_MAX, &fd, GOFER_POLL_US);
 		if (n == 0 || n == -ECONNRESET)
 			break; /* the sentry is gone */
 		if (n < 0) {

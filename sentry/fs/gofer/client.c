@@ -134,7 +134,7 @@ static void read_one(void)
 
 	ch.reading = true;
 	pthread_mutex_unlock(&ch.lock);
-	n = gofer_recv_spin(ch.fd, ch.rbuf, GOFER_MSG_MAX, &fd, 20);
+	n = gofer_recv_spin(ch.fd, ch.rbuf, GOFER_MSG_MAX, &fd, GOFER_POLL_US);
 	pthread_mutex_lock(&ch.lock);
 	ch.reading = false;
 	if (n <= 0) {
