@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <linux/futex.h>
 
+#include "lib/lockpair.h"
+
 void futex_table_init(struct futex_table *ft)
 {
 	for (int i = 0; i < FUTEX_NBUCKETS; i++) {
@@ -34,22 +36,12 @@ struct futex_bucket *futex_bucket_of(struct futex_table *ft, const struct futex_
 
 void futex_lock_two(struct futex_bucket *a, struct futex_bucket *b)
 {
-	if (a == b) {
-		pthread_mutex_lock(&a->lock);
-	} else if (a < b) {
-		pthread_mutex_lock(&a->lock);
-		pthread_mutex_lock(&b->lock);
-	} else {
-		pthread_mutex_lock(&b->lock);
-		pthread_mutex_lock(&a->lock);
-	}
+	mutex_lock_pair(&a->lock, &b->lock);
 }
 
 void futex_unlock_two(struct futex_bucket *a, struct futex_bucket *b)
 {
-	pthread_mutex_unlock(&a->lock);
-	if (a != b)
-		pthread_mutex_unlock(&b->lock);
+	mutex_unlock_pair(&a->lock, &b->lock);
 }
 
 /* Links w at b's tail and makes b its guard. */

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "lib/lockpair.h"
 #include "sentry/vfs/vfs.h"
 
 static uint64_t hash_name(const char *s)
@@ -187,22 +188,12 @@ void dcache_remove(struct dentry *dir, const char *name)
 /* Locks two directories in address order (once if they are the same). */
 static void lock_two(struct dentry *a, struct dentry *b)
 {
-	if (a == b) {
-		pthread_mutex_lock(&a->lock);
-	} else if (a < b) {
-		pthread_mutex_lock(&a->lock);
-		pthread_mutex_lock(&b->lock);
-	} else {
-		pthread_mutex_lock(&b->lock);
-		pthread_mutex_lock(&a->lock);
-	}
+	mutex_lock_pair(&a->lock, &b->lock);
 }
 
 static void unlock_two(struct dentry *a, struct dentry *b)
 {
-	pthread_mutex_unlock(&a->lock);
-	if (a != b)
-		pthread_mutex_unlock(&b->lock);
+	mutex_unlock_pair(&a->lock, &b->lock);
 }
 
 /* Renames one cached dentry in place; called with both locks held. The

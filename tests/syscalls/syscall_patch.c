@@ -191,22 +191,29 @@ static void test_race(void)
 /* Fresh sites, each met by one thread right after another thread's first
  * call there, at a varying delay: the second thread may arrive while the
  * site is being rewritten. */
-#define SITE_FN(n)                                                            \
-	__attribute__((noinline)) static long fresh_##n(void)                 \
+/* A site function per (prefix, n): its own `mov $nr,%eax; syscall`. */
+#define SITE_FN(pre, nr, n)                                                   \
+	__attribute__((noinline)) static long pre##_##n(void)                 \
 	{                                                                     \
 		long r;                                                       \
-		__asm__ volatile("mov $110, %%eax\n\tsyscall"                 \
+		__asm__ volatile("mov $" #nr ", %%eax\n\tsyscall"             \
 				 : "=a"(r) : : "rcx", "r11", "memory");       \
 		return r;                                                     \
 	}
-#define SITE_FN4(n) SITE_FN(n##0) SITE_FN(n##1) SITE_FN(n##2) SITE_FN(n##3)
-SITE_FN4(1) SITE_FN4(2) SITE_FN4(3) SITE_FN4(4) SITE_FN4(5) SITE_FN4(6) SITE_FN4(7) SITE_FN4(8)
-SITE_FN4(9) SITE_FN4(a) SITE_FN4(b) SITE_FN4(c) SITE_FN4(d) SITE_FN4(e) SITE_FN4(f) SITE_FN4(g)
-#define SITE_REF4(n) fresh_##n##0, fresh_##n##1, fresh_##n##2, fresh_##n##3
-static long (*const fresh[])(void) = {SITE_REF4(1), SITE_REF4(2), SITE_REF4(3), SITE_REF4(4),
-				      SITE_REF4(5), SITE_REF4(6), SITE_REF4(7), SITE_REF4(8),
-				      SITE_REF4(9), SITE_REF4(a), SITE_REF4(b), SITE_REF4(c),
-				      SITE_REF4(d), SITE_REF4(e), SITE_REF4(f), SITE_REF4(g)};
+#define SITE_FN4(pre, nr, n)                                                  \
+	SITE_FN(pre, nr, n##0) SITE_FN(pre, nr, n##1) SITE_FN(pre, nr, n##2)  \
+	SITE_FN(pre, nr, n##3)
+#define SITE_REF4(pre, n) pre##_##n##0, pre##_##n##1, pre##_##n##2, pre##_##n##3
+/* getppid (110) sites */
+SITE_FN4(fresh, 110, 1) SITE_FN4(fresh, 110, 2) SITE_FN4(fresh, 110, 3) SITE_FN4(fresh, 110, 4)
+SITE_FN4(fresh, 110, 5) SITE_FN4(fresh, 110, 6) SITE_FN4(fresh, 110, 7) SITE_FN4(fresh, 110, 8)
+SITE_FN4(fresh, 110, 9) SITE_FN4(fresh, 110, a) SITE_FN4(fresh, 110, b) SITE_FN4(fresh, 110, c)
+SITE_FN4(fresh, 110, d) SITE_FN4(fresh, 110, e) SITE_FN4(fresh, 110, f) SITE_FN4(fresh, 110, g)
+static long (*const fresh[])(void) = {
+	SITE_REF4(fresh, 1), SITE_REF4(fresh, 2), SITE_REF4(fresh, 3), SITE_REF4(fresh, 4),
+	SITE_REF4(fresh, 5), SITE_REF4(fresh, 6), SITE_REF4(fresh, 7), SITE_REF4(fresh, 8),
+	SITE_REF4(fresh, 9), SITE_REF4(fresh, a), SITE_REF4(fresh, b), SITE_REF4(fresh, c),
+	SITE_REF4(fresh, d), SITE_REF4(fresh, e), SITE_REF4(fresh, f), SITE_REF4(fresh, g)};
 enum { NFRESH = sizeof(fresh) / sizeof(fresh[0]) };
 static atomic_int fresh_go = -1;
 
@@ -424,19 +431,12 @@ static void test_vfork(void)
 /* fork while sites are being rewritten: a child must never inherit a
  * half-made rewrite (the int3 of one in progress). getuid sites, fresh:
  * none has trapped before this test. */
-#define UID_FN(n)                                                             \
-	__attribute__((noinline)) static long uidsite_##n(void)               \
-	{                                                                     \
-		long r;                                                       \
-		__asm__ volatile("mov $102, %%eax\n\tsyscall"                 \
-				 : "=a"(r) : : "rcx", "r11", "memory");       \
-		return r;                                                     \
-	}
-#define UID_FN4(n) UID_FN(n##0) UID_FN(n##1) UID_FN(n##2) UID_FN(n##3)
-UID_FN4(1) UID_FN4(2) UID_FN4(3) UID_FN4(4) UID_FN4(5) UID_FN4(6) UID_FN4(7) UID_FN4(8)
-#define UID_REF4(n) uidsite_##n##0, uidsite_##n##1, uidsite_##n##2, uidsite_##n##3
-static long (*const uidsites[])(void) = {UID_REF4(1), UID_REF4(2), UID_REF4(3), UID_REF4(4),
-					 UID_REF4(5), UID_REF4(6), UID_REF4(7), UID_REF4(8)};
+SITE_FN4(uidsite, 102, 1) SITE_FN4(uidsite, 102, 2) SITE_FN4(uidsite, 102, 3)
+SITE_FN4(uidsite, 102, 4) SITE_FN4(uidsite, 102, 5) SITE_FN4(uidsite, 102, 6)
+SITE_FN4(uidsite, 102, 7) SITE_FN4(uidsite, 102, 8)
+static long (*const uidsites[])(void) = {
+	SITE_REF4(uidsite, 1), SITE_REF4(uidsite, 2), SITE_REF4(uidsite, 3), SITE_REF4(uidsite, 4),
+	SITE_REF4(uidsite, 5), SITE_REF4(uidsite, 6), SITE_REF4(uidsite, 7), SITE_REF4(uidsite, 8)};
 enum { NUID = sizeof(uidsites) / sizeof(uidsites[0]) };
 static atomic_int uid_sites_done;
 static atomic_bool uid_forks_done;

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <string.h>
 
+#include "lib/lockpair.h"
 #include "sentry/fs/pipe/pipe_internal.h"
 #include "sentry/vfs/file.h"
 
@@ -13,14 +14,12 @@ static size_t min_sz(size_t a, size_t b) { return a < b ? a : b; }
 
 static void lock_two(struct pipe *a, struct pipe *b)
 {
-	pthread_mutex_lock(a < b ? &a->lock : &b->lock);
-	pthread_mutex_lock(a < b ? &b->lock : &a->lock);
+	mutex_lock_pair(&a->lock, &b->lock);
 }
 
 static void unlock_two(struct pipe *a, struct pipe *b)
 {
-	pthread_mutex_unlock(&a->lock);
-	pthread_mutex_unlock(&b->lock);
+	mutex_unlock_pair(&a->lock, &b->lock);
 }
 
 /* Linux's ipipe_prep: waits until in has data or no writer is left

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "lib/lockpair.h"
 #include "sentry/kernel/task.h"
 #include "sentry/net/unix/unix.h"
 
@@ -225,22 +226,12 @@ void unix_dgram_disconnected(struct unix_sock *u, struct unix_sock *old)
 
 static void lock_two(struct unix_sock *a, struct unix_sock *b)
 {
-	if (a == b) {
-		pthread_mutex_lock(&a->lock);
-	} else if (a < b) {
-		pthread_mutex_lock(&a->lock);
-		pthread_mutex_lock(&b->lock);
-	} else {
-		pthread_mutex_lock(&b->lock);
-		pthread_mutex_lock(&a->lock);
-	}
+	mutex_lock_pair(&a->lock, b ? &b->lock : NULL);
 }
 
 static void unlock_two(struct unix_sock *a, struct unix_sock *b)
 {
-	pthread_mutex_unlock(&a->lock);
-	if (b && b != a)
-		pthread_mutex_unlock(&b->lock);
+	mutex_unlock_pair(&a->lock, b ? &b->lock : NULL);
 }
 
 int unix_dgram_connect(struct socket *sock, struct task *t, const void *addr, int len,
